@@ -1,0 +1,21 @@
+# gocardless_sync: the only entry points. Each target does its own set-up.
+#   make test    fresh database, install the addon, run every test, drop the database
+#   make lint    ruff and pylint-odoo
+#   make setup   only the set-up (idempotent; the other targets run it first)
+SHELL := /bin/bash
+PYTHON ?= python3
+export PYTHON
+
+.PHONY: help setup test lint
+
+help:
+	@sed -n '2,5p' Makefile | sed 's/^# //'
+
+setup:
+	@scripts/setup.sh
+
+test: setup
+	@scripts/test.sh
+
+lint: setup
+	@scripts/lint.sh

@@ -1,0 +1,7 @@
+from . import models
+from . import services
+
+
+def post_init_hook(env):
+    """Give every existing company its GoCardless account (the integration screen)."""
+    env["res.company"].search([])._gocardless_ensure_account()

@@ -1,0 +1,27 @@
+{
+    "name": "GoCardless Sync",
+    "summary": "Sync customers and mandates with GoCardless, export balances for "
+    "direct-debit collection and follow every payment",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/gocardless-sync/gocardless_sync",
+    "author": "gocardless_sync contributors",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "depends": ["contacts", "account", "mail"],
+    "external_dependencies": {"python": ["gocardless_pro", "openpyxl"]},
+    "data": [
+        "security/gocardless_security.xml",
+        "security/ir.model.access.csv",
+        "security/ir_rule.xml",
+        "views/gocardless_account_views.xml",
+        "views/gocardless_customer_views.xml",
+        "views/gocardless_mandate_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/gocardless_menus.xml",
+    ],
+    "post_init_hook": "post_init_hook",
+}

@@ -1,0 +1,339 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .. import const
+from ..services.api import GoCardlessAPI, GoCardlessError
+
+_logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/gocardless/webhook"
+
+
+class GoCardlessAccount(models.Model):
+    """The GoCardless connection of one company: the integration screen.
+
+    Secrets (access token, webhook secret) are readable by system administrators only
+    (field ``groups``). Code that needs the token to call the API reads it through
+    ``account_sudo`` in :meth:`_gocardless_api` and nowhere else.
+    """
+
+    _name = "gocardless.account"
+    _description = "GoCardless Account"
+    _inherit = ["mail.thread"]
+    _check_company_auto = True
+    _order = "company_id"
+
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        ondelete="cascade",
+        default=lambda self: self.env.company,
+        index=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    environment = fields.Selection(
+        const.ENVIRONMENTS,
+        required=True,
+        default="sandbox",
+        tracking=True,
+        help="Sandbox for tests with a sandbox access token, Live to collect real money.",
+    )
+    access_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="A read-write access token from the GoCardless dashboard "
+        "(Developers > Create > Access token).",
+    )
+    webhook_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="The secret of the webhook endpoint created in the GoCardless dashboard "
+        "(Developers > Create > Webhook endpoint).",
+    )
+    has_access_token = fields.Boolean(compute="_compute_has_secrets", string="Access token set")
+    has_webhook_secret = fields.Boolean(compute="_compute_has_secrets", string="Webhook secret set")
+    api_base_url = fields.Char(
+        string="API base URL",
+        groups="base.group_system",
+        help="Advanced: talk to another API root than GoCardless's own for the environment, "
+        "e.g. http://127.0.0.1:4010 for the local emulator. Leave empty in production.",
+    )
+    api_timeout = fields.Float(
+        string="API timeout (s)",
+        groups="base.group_system",
+        default=const.DEFAULT_TIMEOUT,
+        help="Advanced: seconds to wait for each GoCardless answer.",
+    )
+    webhook_url = fields.Char(
+        compute="_compute_webhook_url",
+        help="Give this URL to GoCardless when you create the webhook endpoint.",
+    )
+    connection_state = fields.Selection(
+        [("unknown", "Not tested"), ("ok", "Connected")],
+        default="unknown",
+        readonly=True,
+        copy=False,
+        help="Connected once 'Test connection' succeeded with the current settings; back to "
+        "'Not tested' whenever the token, environment or URL change.",
+    )
+    connection_checked_at = fields.Datetime(readonly=True, copy=False)
+    creditor_gocardless_id = fields.Char(string="Creditor ID", readonly=True, copy=False)
+    creditor_name = fields.Char(readonly=True, copy=False)
+    last_customer_sync_at = fields.Datetime(string="Last customer sync", readonly=True, copy=False)
+    sync_policy = fields.Selection(
+        [
+            ("create", "Create missing customers"),
+            ("skip", "Skip missing customers"),
+        ],
+        string="Scheduled sync policy",
+        required=True,
+        default="skip",
+        help="What the scheduled customer sync does with a GoCardless customer that matches "
+        "no Odoo customer: create it as a new contact, or leave it out.",
+    )
+    prompt_new_customers = fields.Boolean(
+        string="Ask when a new customer is created",
+        help="After the first save of a new customer in Contacts, ask whether to create it in "
+        "GoCardless now, never, or later.",
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Payments journal",
+        check_company=True,
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
+        help="The journal of the payments recorded for GoCardless collections.",
+    )
+    customer_ids = fields.One2many("gocardless.customer", "account_id")
+    linked_customer_count = fields.Integer(compute="_compute_counts")
+    usable_mandate_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        (
+            "company_uniq",
+            "unique(company_id)",
+            "A company has one GoCardless account: edit the existing one.",
+        ),
+    ]
+
+    @api.depends("company_id.name", "environment")
+    def _compute_display_name(self):
+        environments = dict(self._fields["environment"]._description_selection(self.env))
+        for account in self:
+            account.display_name = _(
+                "GoCardless %(company)s (%(environment)s)",
+                company=account.company_id.name or "",
+                environment=environments.get(account.environment, ""),
+            )
+
+    def _compute_has_secrets(self):
+        for account, account_sudo in zip(self, self.sudo(), strict=True):
+            account.has_access_token = bool(account_sudo.access_token)
+            account.has_webhook_secret = bool(account_sudo.webhook_secret)
+
+    def _compute_webhook_url(self):
+        for account in self:
+            account.webhook_url = account.get_base_url().rstrip("/") + WEBHOOK_PATH
+
+    def _compute_counts(self):
+        customers = dict(
+            self.env["gocardless.customer"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        mandates = dict(
+            self.env["gocardless.mandate"]._read_group(
+                [("account_id", "in", self.ids), ("is_usable", "=", True)],
+                ["account_id"],
+                ["__count"],
+            )
+        )
+        for account in self:
+            account.linked_customer_count = customers.get(account, 0)
+            account.usable_mandate_count = mandates.get(account, 0)
+
+    def write(self, vals):
+        if "environment" in vals and not self.env.is_system():
+            raise AccessError(
+                _(
+                    "Only a system administrator can switch GoCardless between sandbox and "
+                    "live (Settings > GoCardless)."
+                )
+            )
+        if {"access_token", "environment", "api_base_url"} & set(vals):
+            vals = dict(vals, connection_state="unknown")
+        return super().write(vals)
+
+    # -- API access ----------------------------------------------------------------------
+    def _gocardless_api(self):
+        """A :class:`GoCardlessAPI` for this account; UserError when not configured."""
+        self.ensure_one()
+        account_sudo = self.sudo()
+        if not account_sudo.access_token:
+            raise UserError(
+                _(
+                    "GoCardless is not configured for %(company)s: no access token. "
+                    "A system administrator can add one in Settings > GoCardless.",
+                    company=self.company_id.name,
+                )
+            )
+        return GoCardlessAPI(
+            access_token=account_sudo.access_token,
+            environment=account_sudo.environment,
+            base_url=account_sudo.api_base_url or None,
+            timeout=account_sudo.api_timeout or const.DEFAULT_TIMEOUT,
+            # how long a call may wait for a rate-limit window to reset before giving up
+            max_rate_limit_wait=self.env.context.get(
+                "gocardless_max_rate_limit_wait", const.MAX_RATE_LIMIT_WAIT
+            ),
+        )
+
+    def _gocardless_error_message(self, error):
+        """A translated message for a :class:`GoCardlessError`: what happened, what to do."""
+        kind = error.kind
+        if kind == GoCardlessError.KIND_AUTH:
+            return _(
+                "GoCardless refused the access token (401). Check the token in "
+                "Settings > GoCardless: it may be mistyped, revoked, or meant for the other "
+                "environment (sandbox or live)."
+            )
+        if kind == GoCardlessError.KIND_PERMISSION:
+            return _(
+                "The GoCardless access token is not allowed to do this (403). Create a "
+                "read-write access token in the GoCardless dashboard and save it in Settings."
+            )
+        if kind == GoCardlessError.KIND_RATE_LIMIT:
+            # GoCardless counts requests per minute: without a known reset, a minute is right.
+            seconds = int(error.retry_after) + 1 if error.retry_after is not None else 60
+            return _(
+                "GoCardless's rate limit is reached. Nothing was changed; retry after "
+                "%(seconds)s seconds.",
+                seconds=seconds,
+            )
+        if kind == GoCardlessError.KIND_UNAVAILABLE:
+            return _(
+                "GoCardless is unavailable right now (%(detail)s). Nothing was changed; try "
+                "again in a few minutes.",
+                detail=error.summary,
+            )
+        if kind == GoCardlessError.KIND_TIMEOUT:
+            return _(
+                "GoCardless did not answer in time. Nothing was changed; try again later, or "
+                "raise the API timeout in the account's advanced settings."
+            )
+        if kind == GoCardlessError.KIND_NETWORK:
+            return _(
+                "Odoo could not reach GoCardless (%(detail)s). Check this server's network "
+                "access and, if set, the API base URL.",
+                detail=error.summary,
+            )
+        if kind == GoCardlessError.KIND_NOT_FOUND:
+            return _("GoCardless does not know this record (404). Check the ID and try again.")
+        if kind == GoCardlessError.KIND_GONE:
+            return _("This customer was removed from GoCardless (410) and cannot be used.")
+        if kind == GoCardlessError.KIND_VALIDATION:
+            problems = "; ".join(
+                f"{field}: {message}" if field else message for field, message in error.details
+            )
+            return _(
+                "GoCardless refused the data: %(problems)s. Correct it and try again.",
+                problems=problems or error.summary,
+            )
+        if kind == GoCardlessError.KIND_INVALID_STATE:
+            return _(
+                "GoCardless refused the action in the record's current state (%(detail)s).",
+                detail=", ".join(error.reasons) or error.summary,
+            )
+        if kind == GoCardlessError.KIND_CONFIG:
+            return _(
+                "GoCardless is not configured (%(detail)s). A system administrator can set it "
+                "up in Settings > GoCardless.",
+                detail=error.summary,
+            )
+        return _("GoCardless answered with an error: %(detail)s", detail=error.summary)
+
+    def _gocardless_user_error(self, error):
+        return UserError(self._gocardless_error_message(error))
+
+    # -- actions -------------------------------------------------------------------------
+    def action_test_connection(self):
+        """Ask GoCardless for the creditor: proves the token, environment and URL work."""
+        self.ensure_one()
+        self.check_access("write")  # a GoCardless Manager's action: it records the result
+        api = self._gocardless_api()
+        try:
+            creditor = api.get_creditor()
+        except GoCardlessError as error:
+            _logger.info("GoCardless connection test failed for %s: %s", self.company_id, error)
+            raise self._gocardless_user_error(error) from error
+        if not creditor:
+            raise UserError(
+                _(
+                    "The access token works but GoCardless returned no creditor. Finish the "
+                    "account set-up in the GoCardless dashboard, then test again."
+                )
+            )
+        self.write(
+            {
+                "connection_state": "ok",
+                "connection_checked_at": fields.Datetime.now(),
+                "creditor_gocardless_id": creditor.get("id"),
+                "creditor_name": creditor.get("name"),
+            }
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("Connected to GoCardless"),
+                "message": _(
+                    "Creditor: %(name)s (%(id)s)",
+                    name=creditor.get("name"),
+                    id=creditor.get("id"),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def action_open_overview(self):
+        """Contacts > GoCardless > Overview: the current company's integration screen."""
+        account = self.search([("company_id", "=", self.env.company.id)], limit=1)
+        if not account:
+            raise UserError(
+                _(
+                    "%(company)s has no GoCardless account yet. A system administrator can "
+                    "create it by saving the GoCardless section of Settings.",
+                    company=self.env.company.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("GoCardless"),
+            "res_model": self._name,
+            "res_id": account.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def action_open_customers(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "gocardless_sync.gocardless_customer_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    def action_open_usable_mandates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "gocardless_sync.gocardless_mandate_action"
+        )
+        action["domain"] = [("account_id", "=", self.id), ("is_usable", "=", True)]
+        return action
+
+    def _dashboard_url(self, plural, gocardless_id):
+        self.ensure_one()
+        return const.dashboard_url(self.environment, plural, gocardless_id)

@@ -1,0 +1,76 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize, email_normalize_all
+
+
+class ResPartnerEmail(models.Model):
+    """An extra email address of a contact (billing, accounts payable, a person's other
+    address). GoCardless customer matching uses the main email AND every extra email."""
+
+    _name = "res.partner.email"
+    _description = "Contact Extra Email"
+    _order = "partner_id, sequence, id"
+    _rec_name = "email"
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Contact", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    email = fields.Char(required=True)
+    email_normalized = fields.Char(
+        string="Normalized email",
+        compute="_compute_email_normalized",
+        store=True,
+        index=True,
+        help="Lower-case address without spaces or display name, as used for matching.",
+    )
+    label = fields.Char(help="What this address is for, e.g. Billing or Accounts payable.")
+
+    _sql_constraints = [
+        (
+            "partner_email_uniq",
+            "unique(partner_id, email_normalized)",
+            "This contact already has this extra email address.",
+        ),
+    ]
+
+    @api.depends("email")
+    def _compute_email_normalized(self):
+        for record in self:
+            record.email_normalized = email_normalize(record.email or "", strict=True) or False
+
+    @api.constrains("email", "partner_id")
+    def _check_email(self):
+        for record in self:
+            if not record.email_normalized:
+                raise ValidationError(
+                    _(
+                        "'%(email)s' is not a valid email address. Enter one address such as "
+                        "name@example.com.",
+                        email=record.email,
+                    )
+                )
+        for partner in self.partner_id:
+            main = set(email_normalize_all(partner.email or ""))
+            seen = set()
+            for extra in partner.extra_email_ids:
+                normalized = extra.email_normalized
+                if normalized in seen:
+                    raise ValidationError(
+                        _(
+                            "%(contact)s already has the extra email address %(email)s. "
+                            "Remove the duplicate line.",
+                            contact=partner.display_name,
+                            email=normalized,
+                        )
+                    )
+                if normalized in main:
+                    raise ValidationError(
+                        _(
+                            "%(email)s is already the main email of %(contact)s; it does not "
+                            "need to be an extra email too.",
+                            contact=partner.display_name,
+                            email=normalized,
+                        )
+                    )
+                seen.add(normalized)

@@ -1,0 +1,3 @@
+from . import test_account_connection
+from . import test_partner_email
+from . import test_security

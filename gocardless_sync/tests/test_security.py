@@ -1,0 +1,254 @@
+import logging
+
+from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
+
+from .common import EMULATOR_TOKEN, GoCardlessCase, GoCardlessEmulatorMixin
+
+OPERATIONS = ("read", "write", "create", "unlink")
+
+# group -> model -> the operations it may perform (anything else is refused)
+EXPECTED_ACCESS = {
+    "user": {
+        "gocardless.account": {"read"},
+        "gocardless.customer": {"read"},
+        "gocardless.mandate": {"read"},
+        "res.partner.email": {"read"},
+    },
+    "supervisor": {
+        "gocardless.account": {"read"},
+        "gocardless.customer": {"read", "write", "create"},
+        "gocardless.mandate": {"read", "write", "create"},
+        "res.partner.email": {"read"},
+    },
+    "manager": {
+        "gocardless.account": {"read", "write"},
+        "gocardless.customer": {"read", "write", "create", "unlink"},
+        "gocardless.mandate": {"read", "write", "create", "unlink"},
+        "res.partner.email": {"read"},
+    },
+    "internal_user": {
+        "gocardless.account": set(),
+        "gocardless.customer": set(),
+        "gocardless.mandate": set(),
+        "res.partner.email": {"read"},
+    },
+    "contact_creator": {
+        "gocardless.account": set(),
+        "gocardless.customer": set(),
+        "gocardless.mandate": set(),
+        "res.partner.email": set(OPERATIONS),
+    },
+}
+
+
+@tagged("post_install", "-at_install")
+class TestAccessMatrix(GoCardlessCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = {
+            "user": cls.gc_user,
+            "supervisor": cls.gc_supervisor,
+            "manager": cls.gc_manager,
+            "internal_user": cls._new_user("plain_user", "base.group_user"),
+            "contact_creator": cls._new_user(
+                "contact_creator", "base.group_user,base.group_partner_manager"
+            ),
+        }
+        cls.partner = cls.env["res.partner"].create({"name": "Matrix", "email": "m@example.com"})
+
+    def test_access_rights_matrix(self):
+        for group, models in EXPECTED_ACCESS.items():
+            user = self.users[group]
+            for model, allowed in models.items():
+                for operation in OPERATIONS:
+                    with self.subTest(group=group, model=model, operation=operation):
+                        self.assertEqual(
+                            self.env[model].with_user(user).has_access(operation),
+                            operation in allowed,
+                        )
+
+    def test_matrix_holds_for_real_operations(self):
+        """The ACLs above, exercised: create, write and unlink as each GoCardless group."""
+        customer_vals = {
+            "account_id": self.account.id,
+            "partner_id": self.partner.id,
+            "gocardless_id": "CU_MATRIX",
+        }
+        Customer = self.env["gocardless.customer"]
+        with self.assertRaises(AccessError):
+            Customer.with_user(self.gc_user).create(customer_vals)
+        customer = Customer.with_user(self.gc_supervisor).create(customer_vals)
+        customer.with_user(self.gc_supervisor).write({"email": "m@example.com"})
+        with self.assertRaises(AccessError):
+            customer.with_user(self.gc_supervisor).unlink()
+        customer.with_user(self.gc_manager).unlink()
+        self.assertFalse(customer.exists())
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.gc_supervisor).write({"sync_policy": "create"})
+        self.account.with_user(self.gc_manager).write({"sync_policy": "create"})
+        self.assertEqual(self.account.sync_policy, "create")
+
+    def test_only_system_administrators_change_the_connection(self):
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.gc_manager).write({"environment": "live"})
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.gc_manager).write({"api_base_url": "https://evil.example"})
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.gc_manager).write({"access_token": "stolen"})
+        self.assertEqual(self.account.environment, "sandbox")
+
+    def test_accounting_administrators_are_gocardless_managers(self):
+        accountant = self._new_user("gc_accountant", "account.group_account_manager")
+        self.assertTrue(accountant.has_group("gocardless_sync.group_gocardless_manager"))
+        self.assertTrue(accountant.has_group("gocardless_sync.group_gocardless_user"))
+
+    def test_manager_cannot_read_secrets_through_the_orm(self):
+        self.account.webhook_secret = "whsec-test"
+        account = self.account.with_user(self.gc_manager)
+        for field in ("access_token", "webhook_secret", "api_base_url"):
+            with self.subTest(field=field):
+                with self.assertRaises(AccessError):
+                    account.read([field])
+                with self.assertRaises(AccessError):
+                    account.search_read([], [field])
+                with self.assertRaises(AccessError):
+                    account.search([(field, "=", EMULATOR_TOKEN)])
+                self.assertNotIn(field, account.fields_get())
+        # what the manager may know: whether they are set
+        self.assertTrue(account.has_access_token)
+        self.assertTrue(account.has_webhook_secret)
+        with self.assertRaises(AccessError):
+            account.export_data(["access_token"])
+
+    def test_secrets_never_reach_logs_or_chatter(self):
+        self.account.access_token = "secret-token-that-must-not-leak"
+        with self.assertLogs("odoo.addons.gocardless_sync", level=logging.DEBUG) as logs:
+            logging.getLogger("odoo.addons.gocardless_sync").debug("marker")
+            with self.assertRaises(Exception) as caught:
+                self.account.action_test_connection()
+        self.assertNotIn("secret-token-that-must-not-leak", str(caught.exception))
+        self.assertFalse([line for line in logs.output if "must-not-leak" in line])
+        messages = self.env["mail.message"].search(
+            [("model", "=", "gocardless.account"), ("res_id", "=", self.account.id)]
+        )
+        tracked = messages.tracking_value_ids
+        self.assertFalse([v for v in tracked.mapped("old_value_char") if v and "leak" in v])
+        self.assertFalse([v for v in tracked.mapped("new_value_char") if v and "leak" in v])
+        self.assertFalse([b for b in messages.mapped("body") if b and "leak" in b])
+
+    def test_neutralize_wipes_the_secrets(self):
+        self.account.webhook_secret = "whsec-prod"
+        queries = list(get_neutralization_queries(["gocardless_sync"]))
+        self.assertEqual(len(queries), 1)
+        self.env.flush_all()
+        for query in queries:
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.account.access_token)
+        self.assertFalse(self.account.webhook_secret)
+        self.assertEqual(self.account.connection_state, "unknown")
+
+
+@tagged("post_install", "-at_install")
+class TestMultiCompany(GoCardlessCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "GoCardless Company B"})
+        cls.account_b = cls.company_b._gocardless_account()
+        cls.account_b.access_token = "token-of-company-b"
+        partner_a = cls.env["res.partner"].create(
+            {"name": "A's customer", "company_id": cls.company.id}
+        )
+        partner_b = cls.env["res.partner"].create(
+            {"name": "B's customer", "company_id": cls.company_b.id}
+        )
+        cls.customer_a = cls.env["gocardless.customer"].create(
+            {"account_id": cls.account.id, "partner_id": partner_a.id, "gocardless_id": "CU_A"}
+        )
+        cls.mandate_a = cls.env["gocardless.mandate"].create(
+            {"customer_id": cls.customer_a.id, "gocardless_id": "MD_A", "status": "active"}
+        )
+        customer_b = cls.env["gocardless.customer"].create(
+            {"account_id": cls.account_b.id, "partner_id": partner_b.id, "gocardless_id": "CU_A"}
+        )
+        cls.mandate_b = cls.env["gocardless.mandate"].create(
+            {"customer_id": customer_b.id, "gocardless_id": "MD_A", "status": "active"}
+        )
+        cls.manager_b = cls._new_user(
+            "gc_manager_b",
+            "base.group_user,gocardless_sync.group_gocardless_manager",
+            company=cls.company_b,
+        )
+
+    def test_same_gocardless_ids_in_two_companies(self):
+        # IDs are unique per company, not across companies
+        self.assertEqual(self.mandate_b.company_id, self.company_b)
+        self.assertEqual(self.mandate_a.company_id, self.company)
+
+    def test_company_b_never_sees_company_a(self):
+        env_b = self.env(user=self.manager_b)
+        self.assertEqual(env_b["gocardless.account"].search([]), self.account_b)
+        self.assertEqual(env_b["gocardless.customer"].search([]).company_id, self.company_b)
+        self.assertEqual(env_b["gocardless.mandate"].search([]), self.mandate_b)
+        for record in (self.account, self.customer_a, self.mandate_a):
+            with self.subTest(model=record._name), self.assertRaises(AccessError):
+                record.with_user(self.manager_b).read(["display_name"])
+        with self.assertRaises(AccessError):
+            self.account.with_user(self.manager_b).write({"sync_policy": "create"})
+
+    def test_overview_opens_the_current_company_account(self):
+        action = self.env["gocardless.account"].with_user(self.manager_b).action_open_overview()
+        self.assertEqual(action["res_id"], self.account_b.id)
+
+    def test_a_link_needs_a_partner_of_the_same_company(self):
+        partner_b = self.env["res.partner"].create(
+            {"name": "Only B", "company_id": self.company_b.id}
+        )
+        with self.assertRaises(Exception):  # noqa: B017 - check_company's UserError
+            self.env["gocardless.customer"].create(
+                {"account_id": self.account.id, "partner_id": partner_b.id, "gocardless_id": "X"}
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestSecretsOverRpc(GoCardlessEmulatorMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_gocardless()
+        cls.manager = cls._new_user(
+            "gc_rpc_manager",
+            "base.group_user,gocardless_sync.group_gocardless_manager",
+            password="gc_rpc_manager_pw",
+        )
+
+    def _call_kw(self, model, method, args, kwargs=None):
+        return self.make_jsonrpc_request(
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        )
+
+    def test_manager_cannot_read_the_token_over_rpc(self):
+        self.authenticate("gc_rpc_manager", "gc_rpc_manager_pw")
+        for field in ("access_token", "webhook_secret"):
+            with self.subTest(field=field), self.assertRaises(JsonRpcException) as caught:
+                self._call_kw("gocardless.account", "read", [self.account.ids, [field]])
+            self.assertEqual(str(caught.exception), "odoo.exceptions.AccessError")
+        # the form the manager opens does not carry the token either
+        result = self._call_kw(
+            "gocardless.account",
+            "web_read",
+            [self.account.ids],
+            {"specification": {"display_name": {}, "has_access_token": {}}},
+        )
+        self.assertEqual(result[0]["has_access_token"], True)
+        self.assertNotIn(EMULATOR_TOKEN, str(result))
+        views = self._call_kw("gocardless.account", "get_views", [], {"views": [[False, "form"]]})
+        form_fields = views["models"]["gocardless.account"]["fields"]
+        self.assertNotIn("access_token", form_fields)
+        self.assertNotIn("webhook_secret", form_fields)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make test`: a fresh database with gocardless_sync installed, every test of the addon
+# (pytest-odoo, HttpCase included) and of the emulator in one pytest run, then the
+# database is dropped. Extra pytest arguments: make test ARGS="-k sync -x"
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+load_pg_env
+cd "$REPO_ROOT"
+
+db="gcs_test_$(date +%Y%m%d%H%M%S)_$$"
+data_dir="$LOCAL_DIR/data-$db"
+addons_path=$(odoo_addons_path)
+cleanup() {
+    rm -rf "$data_dir"
+    dropdb --if-exists "$db" >/dev/null 2>&1 || warn "could not drop the test database $db"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "Creating database $db and installing gocardless_sync (about a minute)"
+"$PYTHON" -m odoo --addons-path="$addons_path" --data-dir="$data_dir" -d "$db" \
+    -i gocardless_sync --without-demo=all --stop-after-init --log-level=warn --no-http \
+    --max-cron-threads=0 \
+    || die "installing gocardless_sync failed (log above)."
+
+say "Running the tests"
+# -p no:cacheprovider: nothing written into the checkout; --odoo-http: run HttpCase tests too.
+"$PYTHON" -m pytest -p no:cacheprovider -o addopts="" --rootdir="$REPO_ROOT" \
+    --odoo-database="$db" --odoo-addons-path="$addons_path" --odoo-http \
+    --odoo-log-level=warn --odoo-extra="data-dir=$data_dir" --odoo-extra="max-cron-threads=0" --odoo-extra="limit-memory-hard=0" \
+    -r fEsxX gocardless_sync/tests gocardless_emulator/tests ${ARGS:-}
