@@ -1,5 +1,6 @@
 from . import models
 from . import services
+from . import wizards
 
 
 def post_init_hook(env):

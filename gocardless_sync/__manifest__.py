@@ -19,9 +19,12 @@
         "views/gocardless_account_views.xml",
         "views/gocardless_customer_views.xml",
         "views/gocardless_mandate_views.xml",
+        "views/gocardless_sync_log_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/gocardless_menus.xml",
+        "wizards/gocardless_customer_sync_wizard_views.xml",
+        "data/ir_cron.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

@@ -106,6 +106,15 @@ class GoCardlessAccount(models.Model):
         help="The journal of the payments recorded for GoCardless collections.",
     )
     customer_ids = fields.One2many("gocardless.customer", "account_id")
+    field_mapping_ids = fields.One2many(
+        "gocardless.field.mapping",
+        "account_id",
+        string="Field mapping",
+        help="GoCardless customer fields and metadata keys copied into contact fields by the "
+        "customer sync.",
+    )
+    sync_log_ids = fields.One2many("gocardless.sync.log", "account_id", string="Sync history")
+    sync_log_count = fields.Integer(compute="_compute_counts")
     linked_customer_count = fields.Integer(compute="_compute_counts")
     usable_mandate_count = fields.Integer(compute="_compute_counts")
 
@@ -149,7 +158,13 @@ class GoCardlessAccount(models.Model):
                 ["__count"],
             )
         )
+        logs = dict(
+            self.env["gocardless.sync.log"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
         for account in self:
+            account.sync_log_count = logs.get(account, 0)
             account.linked_customer_count = customers.get(account, 0)
             account.usable_mandate_count = mandates.get(account, 0)
 
@@ -333,6 +348,45 @@ class GoCardlessAccount(models.Model):
         )
         action["domain"] = [("account_id", "=", self.id), ("is_usable", "=", True)]
         return action
+
+    def action_open_customer_sync(self):
+        """The customer sync popup."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Sync GoCardless customers"),
+            "res_model": "gocardless.customer.sync.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id, "default_missing_policy": self.sync_policy},
+        }
+
+    def action_open_sync_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "gocardless_sync.gocardless_sync_log_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _cron_sync_customers(self):
+        """Scheduled action "GoCardless: sync customers": every configured account, with its
+        own default policy; pulling all mandates refreshes the known ones' statuses. Each
+        account runs in a savepoint, so that one failing (its failed run is logged) does not
+        undo the others."""
+        for account in self.search([("access_token", "!=", False)]):
+            try:
+                with self.env.cr.savepoint():
+                    self.env["gocardless.customer.sync"]._run(
+                        account, account.sync_policy, trigger="cron"
+                    )
+            except UserError as error:
+                _logger.warning(
+                    "Scheduled GoCardless customer sync of %s failed: %s",
+                    account.company_id.name,
+                    error,
+                )
 
     def _dashboard_url(self, plural, gocardless_id):
         self.ensure_one()

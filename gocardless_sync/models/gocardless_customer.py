@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import parse_datetime
+
 
 class GoCardlessCustomer(models.Model):
     """The link between an Odoo contact and a GoCardless customer (CU...), with a snapshot
@@ -68,3 +70,15 @@ class GoCardlessCustomer(models.Model):
                 if customer.gocardless_id and customer.account_id
                 else False
             )
+
+    @api.model
+    def _gocardless_vals_from_api(self, data):
+        """The snapshot fields of a GoCardless customer resource (a dict from the API)."""
+        return {
+            "gocardless_id": data["id"],
+            "given_name": data.get("given_name") or False,
+            "family_name": data.get("family_name") or False,
+            "company_name": data.get("company_name") or False,
+            "email": (data.get("email") or "").strip() or False,
+            "gocardless_created_at": parse_datetime(data.get("created_at")),
+        }

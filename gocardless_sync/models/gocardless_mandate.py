@@ -1,6 +1,9 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 
 from .. import const
+from ..tools import changed_vals, parse_date, parse_datetime
 
 
 class GoCardlessMandate(models.Model):
@@ -78,3 +81,61 @@ class GoCardlessMandate(models.Model):
                 if mandate.gocardless_id and mandate.account_id
                 else False
             )
+
+    @api.model
+    def _gocardless_vals_from_api(self, data):
+        """The fields of a mandate resource (a dict from the API), without its customer."""
+        return {
+            "gocardless_id": data["id"],
+            "status": data.get("status"),
+            "scheme": data.get("scheme") or False,
+            "reference": data.get("reference") or False,
+            "next_possible_charge_date": parse_date(data.get("next_possible_charge_date")),
+            "gocardless_created_at": parse_datetime(data.get("created_at")),
+        }
+
+    @api.model
+    def _gocardless_store(self, account, mandates_data, customers):
+        """Create or refresh mandates from API dicts, in batch.
+
+        :param account: the gocardless.account they belong to
+        :param mandates_data: mandate dicts from the API (any order, any customers)
+        :param customers: gocardless.customer records; mandates of other customers are ignored
+        :return: (created mandates, updated mandates)
+        """
+        customer_ids = {customer.gocardless_id: customer.id for customer in customers}
+        wanted = [
+            data
+            for data in mandates_data
+            if (data.get("links") or {}).get("customer") in customer_ids
+        ]
+        if not wanted:
+            return self.browse(), self.browse()
+        existing = {
+            mandate.gocardless_id: mandate
+            for mandate in self.with_context(active_test=False).search(
+                [
+                    ("company_id", "=", account.company_id.id),
+                    ("gocardless_id", "in", [data["id"] for data in wanted]),
+                ]
+            )
+        }
+        to_create, to_write = [], defaultdict(list)
+        for data in wanted:
+            vals = self._gocardless_vals_from_api(data)
+            vals["customer_id"] = customer_ids[data["links"]["customer"]]
+            mandate = existing.get(data["id"])
+            if not mandate:
+                to_create.append(vals)
+                continue
+            changes = changed_vals(mandate, vals)
+            if changes:
+                # mandates with the same changes (e.g. all now "active") share one write
+                to_write[tuple(sorted(changes.items()))].append(mandate.id)
+        updated = self.browse()
+        for changes, ids in to_write.items():
+            batch = self.browse(ids)
+            batch.write(dict(changes))
+            updated |= batch
+        created = self.create(to_create) if to_create else self.browse()
+        return created, updated

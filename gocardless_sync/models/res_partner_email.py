@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize, email_normalize_all
+from odoo.tools.mail import single_email_re
 
 
 class ResPartnerEmail(models.Model):
@@ -37,7 +38,11 @@ class ResPartnerEmail(models.Model):
     @api.depends("email")
     def _compute_email_normalized(self):
         for record in self:
-            record.email_normalized = email_normalize(record.email or "", strict=True) or False
+            normalized = email_normalize(record.email or "", strict=True)
+            # email_normalize accepts "@example.com" or "a@b": keep only full addresses
+            record.email_normalized = (
+                normalized if normalized and single_email_re.match(normalized) else False
+            )
 
     @api.constrains("email", "partner_id")
     def _check_email(self):

@@ -1,3 +1,5 @@
 from . import test_account_connection
+from . import test_customer_sync
+from . import test_matching
 from . import test_partner_email
 from . import test_security

@@ -1,0 +1,86 @@
+"""The matching engine alone: a pure function, no database, no emulator."""
+
+from odoo.tests import BaseCase, tagged
+
+from ..services.matching import (
+    AMBIGUOUS,
+    CREATE,
+    LINK,
+    SKIP,
+    UPDATE,
+    normalize_email,
+    plan_customer_sync,
+)
+
+
+@tagged("post_install", "-at_install")
+class TestMatchingPlan(BaseCase):
+    def _plan(self, customers, index=None, linked=None, policy="skip", archived=None):
+        return {
+            d.gocardless_id: d
+            for d in plan_customer_sync(customers, index or {}, linked or {}, policy, archived)
+        }
+
+    def test_normalize_email(self):
+        self.assertEqual(normalize_email("  Ada@Example.COM "), "ada@example.com")
+        for bad in (None, "", "   ", "no-at-sign", "@example.com", "a@", "a b@example.com", 42):
+            with self.subTest(bad=bad):
+                self.assertIsNone(normalize_email(bad))
+
+    def test_outcomes(self):
+        customers = [
+            {"id": "CU1", "email": "linked-but-changed@example.com"},
+            {"id": "CU2", "email": " One@Example.com"},
+            {"id": "CU3", "email": "two@example.com"},
+            {"id": "CU4", "email": "nobody@example.com"},
+            {"id": "CU5", "email": None},
+            {"id": "CU6", "email": "archived@example.com"},
+        ]
+        index = {"one@example.com": {10}, "two@example.com": {20, 21}}
+        plan = self._plan(
+            customers,
+            index,
+            linked={"CU1": 99},
+            archived={"archived@example.com": {30}},
+        )
+        self.assertEqual((plan["CU1"].outcome, plan["CU1"].partner_id), (UPDATE, 99))
+        self.assertEqual((plan["CU2"].outcome, plan["CU2"].partner_id), (LINK, 10))
+        self.assertEqual((plan["CU3"].outcome, plan["CU3"].candidates), (AMBIGUOUS, (20, 21)))
+        self.assertIsNone(plan["CU3"].partner_id)
+        self.assertEqual((plan["CU4"].outcome, plan["CU4"].reason), (SKIP, "no_match_skipped"))
+        self.assertEqual((plan["CU5"].outcome, plan["CU5"].reason), (SKIP, "no_email_skipped"))
+        self.assertEqual((plan["CU6"].outcome, plan["CU6"].candidates), (SKIP, (30,)))
+        self.assertEqual(plan["CU6"].reason, "archived_match")
+
+    def test_create_policy(self):
+        customers = [
+            {"id": "CU1", "email": "new@example.com"},
+            {"id": "CU2", "email": "NEW@example.com"},
+            {"id": "CU3"},
+            {"id": "CU4"},
+            {"id": "CU5", "email": "archived@example.com"},
+        ]
+        plan = self._plan(customers, policy="create", archived={"archived@example.com": {7}})
+        self.assertEqual((plan["CU1"].outcome, plan["CU1"].create_group), (CREATE, "CU1"))
+        self.assertEqual((plan["CU2"].outcome, plan["CU2"].create_group), (CREATE, "CU1"))
+        self.assertEqual(plan["CU2"].reason, "same_email_as_new_customer")
+        # customers without email are never grouped together
+        self.assertEqual(plan["CU3"].create_group, "CU3")
+        self.assertEqual(plan["CU4"].create_group, "CU4")
+        # an archived match is never duplicated, whatever the policy
+        self.assertEqual(plan["CU5"].outcome, SKIP)
+
+    def test_linked_wins_over_email(self):
+        plan = self._plan(
+            [{"id": "CU1", "email": "shared@example.com"}],
+            {"shared@example.com": {1, 2}},
+            linked={"CU1": 3},
+        )
+        self.assertEqual((plan["CU1"].outcome, plan["CU1"].partner_id), (UPDATE, 3))
+
+    def test_plan_keeps_the_order_and_rejects_unknown_policies(self):
+        customers = [{"id": f"CU{n}", "email": f"c{n}@example.com"} for n in range(5)]
+        decisions = plan_customer_sync(customers, {}, {}, "skip")
+        self.assertEqual([d.gocardless_id for d in decisions], [c["id"] for c in customers])
+        with self.assertRaises(ValueError):
+            plan_customer_sync(customers, {}, {}, "merge")

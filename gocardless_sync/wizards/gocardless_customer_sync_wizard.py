@@ -1,0 +1,103 @@
+from collections import Counter
+
+from odoo import _, api, fields, models
+
+from ..services import matching
+
+
+class GoCardlessCustomerSyncWizard(models.TransientModel):
+    """The customer sync popup of the integration screen: choose what happens to GoCardless
+    customers that match no contact, preview, then sync."""
+
+    _name = "gocardless.customer.sync.wizard"
+    _description = "GoCardless Customer Sync"
+
+    account_id = fields.Many2one(
+        "gocardless.account",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company._gocardless_account(),
+    )
+    missing_policy = fields.Selection(
+        [
+            ("create", "Create missing customers"),
+            ("skip", "Skip missing customers"),
+        ],
+        string="GoCardless customers without a matching contact",
+        required=True,
+        default=lambda self: self.env.company._gocardless_account().sync_policy or "skip",
+    )
+    state = fields.Selection([("choose", "Choose"), ("preview", "Preview")], default="choose")
+    customer_count = fields.Integer(string="GoCardless customers", readonly=True)
+    matched_count = fields.Integer(string="Matched", readonly=True)
+    created_count = fields.Integer(string="To create", readonly=True)
+    skipped_count = fields.Integer(string="Skipped", readonly=True)
+    ambiguous_count = fields.Integer(string="Ambiguous", readonly=True)
+    line_ids = fields.One2many(
+        "gocardless.customer.sync.wizard.line", "wizard_id", string="Customers", readonly=True
+    )
+
+    @api.onchange("missing_policy")
+    def _onchange_missing_policy(self):
+        # a preview made with the other choice no longer describes what will happen
+        if self.state == "preview":
+            self.state = "choose"
+
+    def action_preview(self):
+        """Show what the sync would do, without changing anything."""
+        self.ensure_one()
+        engine = self.env["gocardless.customer.sync"]
+        decisions, by_id = engine._preview(self.account_id, self.missing_policy)
+        self.line_ids.unlink()
+        counts = Counter(decision.outcome for decision in decisions)
+        self.write(
+            {
+                "state": "preview",
+                "customer_count": len(decisions),
+                "matched_count": counts[matching.LINK] + counts[matching.UPDATE],
+                "created_count": counts[matching.CREATE],
+                "skipped_count": counts[matching.SKIP],
+                "ambiguous_count": counts[matching.AMBIGUOUS],
+            }
+        )
+        partner_for = {d.gocardless_id: d.partner_id for d in decisions if d.partner_id}
+        engine._insert_lines(
+            "gocardless.customer.sync.wizard.line",
+            "wizard_id",
+            self,
+            decisions,
+            by_id,
+            partner_for,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Sync GoCardless customers: preview"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_sync(self):
+        """Run the sync; tell the counts and open the run's log."""
+        self.ensure_one()
+        log = self.env["gocardless.customer.sync"]._run(
+            self.account_id, self.missing_policy, trigger="manual"
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if log.ambiguous_count else "success",
+                "title": _("GoCardless customers synced"),
+                "message": log._counts_text(),
+                "sticky": bool(log.ambiguous_count),
+                "next": {
+                    "type": "ir.actions.act_window",
+                    "res_model": "gocardless.sync.log",
+                    "res_id": log.id,
+                    "views": [(False, "form")],
+                    "target": "current",
+                },
+            },
+        }
