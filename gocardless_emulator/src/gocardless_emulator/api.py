@@ -455,58 +455,58 @@ PAYMENT_CREATE_FIELDS = (
 )
 
 
+def _currency_errors(currency, mandate: dict | None) -> list[dict]:
+    if currency not in resources.CURRENCIES:
+        message = f"must be one of {', '.join(resources.CURRENCIES)}"
+        return [field_error("payments", "currency", message)]
+    if mandate is not None:
+        expected = resources.SCHEME_CURRENCY[mandate["scheme"]]
+        if currency != expected:
+            message = f"must be {expected} for a {mandate['scheme']} mandate"
+            return [field_error("payments", "currency", message)]
+    return []
+
+
+def _mandate_link_errors(links, mandate: dict | None) -> list[dict]:
+    if not isinstance(links, dict) or not links.get("mandate"):
+        return [field_error("payments", "links[mandate]", "is required")]
+    if set(links) - {"mandate"}:
+        return [field_error("payments", "links", "may only contain mandate")]
+    if mandate is None:
+        return [field_error("payments", "links[mandate]", "must be an existing mandate")]
+    return []
+
+
+def _is_date(value) -> bool:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        return False
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _charge_date_errors(charge_date, mandate: dict | None, envelope_key: str) -> list[dict]:
+    if charge_date is None:
+        return []
+    if not _is_date(charge_date):
+        return [field_error(envelope_key, "charge_date", "must be a date formatted YYYY-MM-DD")]
+    earliest = mandate["next_possible_charge_date"] if mandate else None
+    if earliest and charge_date < earliest:
+        message = "must be on or after mandate's next_possible_charge_date"
+        return [field_error(envelope_key, "charge_date", message)]
+    return []
+
+
 def payment_errors(fields: dict, mandate: dict | None) -> list[dict]:
     errors = []
     amount = fields.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         errors.append(field_error("payments", "amount", "must be a positive integer"))
-    currency = fields.get("currency")
-    if currency not in resources.CURRENCIES:
-        errors.append(
-            field_error(
-                "payments",
-                "currency",
-                f"must be one of {', '.join(resources.CURRENCIES)}",
-            )
-        )
-    elif mandate is not None:
-        expected = resources.SCHEME_CURRENCY[mandate["scheme"]]
-        if currency != expected:
-            errors.append(
-                field_error(
-                    "payments",
-                    "currency",
-                    f"must be {expected} for a {mandate['scheme']} mandate",
-                )
-            )
-    links = fields.get("links")
-    if not isinstance(links, dict) or not links.get("mandate"):
-        errors.append(field_error("payments", "links[mandate]", "is required"))
-    elif set(links) - {"mandate"}:
-        errors.append(field_error("payments", "links", "may only contain mandate"))
-    elif mandate is None:
-        errors.append(field_error("payments", "links[mandate]", "must be an existing mandate"))
-    charge_date = fields.get("charge_date")
-    if charge_date is not None:
-        valid = isinstance(charge_date, str) and _DATE_RE.match(charge_date)
-        if valid:
-            try:
-                _dt.date.fromisoformat(charge_date)
-            except ValueError:
-                valid = False
-        if not valid:
-            errors.append(
-                field_error("payments", "charge_date", "must be a date formatted YYYY-MM-DD")
-            )
-        elif mandate is not None and mandate["next_possible_charge_date"]:
-            if charge_date < mandate["next_possible_charge_date"]:
-                errors.append(
-                    field_error(
-                        "payments",
-                        "charge_date",
-                        "must be on or after mandate's next_possible_charge_date",
-                    )
-                )
+    errors.extend(_currency_errors(fields.get("currency"), mandate))
+    errors.extend(_mandate_link_errors(fields.get("links"), mandate))
+    errors.extend(_charge_date_errors(fields.get("charge_date"), mandate, "payments"))
     for name in ("description", "reference"):
         value = fields.get(name)
         if value is not None and not isinstance(value, str):
@@ -611,12 +611,10 @@ def retry_payment(req: Request, match):
     payment = find(req, "payments", match["id"])
     data = action_data(req.body)
     check_fields(data, ("metadata", "charge_date"), "data")
-    errors = metadata_errors(data.get("metadata"), "data")
+    mandate = emu.mandates[payment["links"]["mandate"]]
     charge_date = data.get("charge_date")
-    if charge_date is not None and not (
-        isinstance(charge_date, str) and _DATE_RE.match(charge_date)
-    ):
-        errors.append(field_error("data", "charge_date", "must be a date formatted YYYY-MM-DD"))
+    errors = metadata_errors(data.get("metadata"), "data")
+    errors.extend(_charge_date_errors(charge_date, mandate, "data"))
     if errors:
         raise problems.validation_failed(errors)
     if payment["status"] != "failed":
@@ -625,7 +623,6 @@ def retry_payment(req: Request, match):
         )
     if emu._retry_counts.get(payment["id"], 0) >= 3:
         raise problems.invalid_state("retry_failed", "Payments can be retried up to 3 times.")
-    mandate = emu.mandates[payment["links"]["mandate"]]
     if mandate["status"] not in resources.MANDATE_PAYABLE:
         raise problems.invalid_state(
             "mandate_is_inactive",
