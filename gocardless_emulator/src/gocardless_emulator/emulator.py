@@ -60,7 +60,7 @@ class Emulator(EmulatorState):
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name=f"gocardless-emulator-{self.port}",
             daemon=True,
         )

@@ -119,7 +119,7 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
 
     fault = emu._faults.take(method, path)
     if fault is not None and fault.kind in REJECTING_KINDS:
-        entry["status"] = _send_fault(handler, emu, fault.kind, request_id)
+        _send_fault(handler, emu, fault.kind, request_id, entry)
         return
 
     limit_headers, limited = emu._count_request()
@@ -138,25 +138,27 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
     except problems.ApiProblem as problem:
         status, payload = problem.status, api.dump(problem.body(request_id))
 
+    # Queue webhooks for events this request recorded before answering, so that a caller
+    # who got the response can rely on flush_webhooks() covering them.
+    emu._flush_outbox(sync=False)
     if fault is not None:  # timeout or drop: processed, but the response is lost
         if fault.kind == "timeout":
             emu._stopping.wait(fault.delay)
         handler.drop()
-        emu._flush_outbox(sync=False)
         return
 
+    entry["status"] = status  # before sending: the caller may inspect the log at once
     handler.send_body(status, payload, "application/json", headers)
-    entry["status"] = status
-    emu._flush_outbox(sync=False)
 
 
-def _send_fault(handler: EmulatorHandler, emu, kind: str, request_id: str) -> int:
+def _send_fault(handler: EmulatorHandler, emu, kind: str, request_id: str, entry: dict) -> None:
     if kind in ("html_429", "html_502"):
         status = 429 if kind == "html_429" else 502
         reason = "Too Many Requests" if status == 429 else "Bad Gateway"
         body = _HTML.format(status=status, reason=reason).encode("utf-8")
+        entry["status"] = status
         handler.send_body(status, body, "text/html", {})
-        return status
+        return
     if kind == "rate_limit":
         problem = problems.rate_limited()
         headers = emu._exhausted_headers()
@@ -167,7 +169,7 @@ def _send_fault(handler: EmulatorHandler, emu, kind: str, request_id: str) -> in
         problem = problems.unauthorized()
         headers, _ = emu._limit_headers(count=False)
     headers["X-Request-Id"] = request_id
+    entry["status"] = problem.status
     handler.send_body(
         problem.status, api.dump(problem.body(request_id)), "application/json", headers
     )
-    return problem.status
