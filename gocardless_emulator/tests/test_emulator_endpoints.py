@@ -318,3 +318,19 @@ def test_event_get(gcemu, gcemu_client):
     assert fetched.links.mandate == mandate["id"]
     assert fetched.details.cause == "mandate_submitted"
     assert fetched.source.type is None
+
+
+def test_one_clock_that_freezegun_controls(gcemu, gcemu_client):
+    freezegun = pytest.importorskip("freezegun")
+    with freezegun.freeze_time("2024-05-01 10:00:00"):  # a Wednesday
+        customer = gcemu_client.customers.create(params={"company_name": "Frozen Ltd"})
+        mandate = gcemu.add_mandate(customer.id)
+        payment = gcemu_client.payments.create(
+            params={"amount": 100, "currency": "GBP", "links": {"mandate": mandate["id"]}}
+        )
+        reset = gcemu_client.rate_limit["ratelimit-reset"]
+    assert customer.created_at == "2024-05-01T10:00:00.000Z"  # made on a server thread
+    assert mandate["created_at"] == "2024-05-01T10:00:00.000Z"  # made on this thread
+    assert mandate["next_possible_charge_date"] == "2024-05-06"  # 3 working days (bacs)
+    assert payment.charge_date == "2024-05-06"
+    assert reset == "Wed, 01 May 2024 10:01:00 GMT"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import threading
+import time
 
 from . import lifecycle, resources
 from .lifecycle import Step
@@ -86,8 +87,13 @@ def _check_keys(what: str, fields: dict, allowed) -> None:
         raise TypeError(f"{what}: unknown field(s) {', '.join(unknown)}")
 
 
+def _now() -> _dt.datetime:
+    """The emulator's one clock (``time.time``, so freezegun affects every thread alike)."""
+    return _dt.datetime.fromtimestamp(time.time(), _dt.timezone.utc)
+
+
 def _today() -> _dt.date:
-    return _dt.datetime.now(_dt.timezone.utc).date()
+    return _now().date()
 
 
 def _holder_name(customer: dict) -> str:
@@ -118,7 +124,6 @@ class EmulatorState:
         self.events: dict[str, dict] = {}
         self.removed_customers: dict[str, dict] = {}
         self.payout_items: dict[str, list[dict]] = {}
-        self._last_stamp = ""
         self._clear_state()
         self.creditor = resources.creditor(CREDITOR_ID, self._stamp(), creditor_name)
 
@@ -150,11 +155,7 @@ class EmulatorState:
         return PREFIXES[kind] + _base36(self._next(kind)).rjust(12, "0")
 
     def _stamp(self) -> str:
-        stamp = resources.format_timestamp(_dt.datetime.now(_dt.timezone.utc))
-        if stamp < self._last_stamp:
-            stamp = self._last_stamp
-        self._last_stamp = stamp
-        return stamp
+        return resources.format_timestamp(_now())
 
     def _created(self, fields: dict) -> str:
         value = fields.pop("created_at", None)
@@ -542,7 +543,6 @@ class EmulatorState:
     ) -> list[dict]:
         mandate = self._mandate(mandate_id)
         links = {"mandate": mandate_id}
-        extra = {}
         if action == "replaced":
             replacement = self._add_mandate(
                 mandate["links"]["customer"],
@@ -579,7 +579,6 @@ class EmulatorState:
             mandate,
             metadata=metadata,
             cause=cause,
-            **extra,
         )
         events = [event]
         if step.status in lifecycle.MANDATE_CASCADE:
