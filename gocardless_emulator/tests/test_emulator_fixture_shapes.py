@@ -294,3 +294,22 @@ def test_error_bodies_match_fixture_shapes(gcemu, gcemu_fixture, name):
         assert conflicting in gcemu.payments
     if name == "invalid_state_error":
         assert error["message"] == fixture["message"]
+
+
+def test_packaged_fixtures_match_the_checksums_in_source_txt():
+    import hashlib
+    import re
+
+    from gocardless_emulator import fixtures_path
+
+    folder = fixtures_path()
+    source = (folder / "SOURCE.txt").read_text(encoding="utf-8")
+    listed = dict(
+        (name, digest)
+        for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+\.json)$", source, re.M)
+    )
+    on_disk = {path.name for path in folder.glob("*.json")}
+    assert set(listed) == on_disk
+    assert len(on_disk) == 20
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
