@@ -334,3 +334,17 @@ def test_one_clock_that_freezegun_controls(gcemu, gcemu_client):
     assert mandate["next_possible_charge_date"] == "2024-05-06"  # 3 working days (bacs)
     assert payment.charge_date == "2024-05-06"
     assert reset == "Wed, 01 May 2024 10:01:00 GMT"
+
+
+def test_an_emulator_bug_answers_json_500(gcemu, gcemu_client, monkeypatch, capsys):
+    from gocardless_emulator import api
+
+    def broken(request, match):
+        raise ZeroDivisionError("boom")
+
+    patched = [(m, p, broken if m == "GET" else h) for m, p, h in api._COMPILED]
+    monkeypatch.setattr(api, "_COMPILED", patched)
+    with pytest.raises(errors.GoCardlessInternalError) as caught:
+        gcemu_client.customers.list()
+    assert "ZeroDivisionError: boom" in caught.value.message
+    assert "Traceback" in capsys.readouterr().err

@@ -300,3 +300,34 @@ def test_payment_retry_states_and_limit(gcemu, gcemu_client, gcemu_mandate):
     with pytest.raises(errors.InvalidStateError) as caught:
         gcemu_client.payments.retry(other["id"])
     assert caught.value.errors[0]["reason"] == "mandate_is_inactive"
+
+
+def test_concurrent_creates_with_one_key_make_one_resource(gcemu):
+    import threading
+
+    url = gcemu.base_url + "/customers"
+    headers = {
+        "Authorization": f"Bearer {gcemu.access_token}",
+        "Idempotency-Key": "raced-key",
+        "Content-Type": "application/json",
+    }
+    body = json.dumps({"customers": {"company_name": "Race Ltd"}})
+    barrier = threading.Barrier(8)
+    responses = []
+
+    def post():
+        barrier.wait()
+        responses.append(requests.post(url, data=body, headers=headers, timeout=10))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 7
+    (created_id,) = gcemu.customers
+    for response in responses:
+        if response.status_code == 409:
+            item = response.json()["error"]["errors"][0]
+            assert item["links"]["conflicting_resource_id"] == created_id

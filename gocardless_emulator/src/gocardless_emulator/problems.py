@@ -90,8 +90,7 @@ def rate_limited(headers: dict | None = None) -> ApiProblem:
     )
 
 
-def internal_error() -> ApiProblem:
-    message = "Uh-oh! Something went wrong (emulated internal error)"
+def internal_error(message: str = "Uh-oh! Something went wrong (emulated internal error)"):
     return ApiProblem(
         500,
         "gocardless",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -94,7 +96,10 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
     split = urlsplit(handler.path)
     path = split.path or "/"
     query = _query(split.query)
-    length = int(handler.headers.get("Content-Length") or 0)
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
     raw = handler.rfile.read(length) if length > 0 else b""
 
     if path == admin.PREFIX or path.startswith(admin.PREFIX + "/"):
@@ -136,6 +141,10 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
             raise problems.document_structure("The request body is not valid JSON.") from None
         status, payload = api.dispatch(emu, method, path, query, body, handler.headers)
     except problems.ApiProblem as problem:
+        status, payload = problem.status, api.dump(problem.body(request_id))
+    except Exception as error:  # a bug in the emulator: say so instead of hanging up
+        traceback.print_exc(file=sys.stderr)
+        problem = problems.internal_error(f"Emulator bug: {type(error).__name__}: {error}")
         status, payload = problem.status, api.dump(problem.body(request_id))
 
     # Queue webhooks for events this request recorded before answering, so that a caller
