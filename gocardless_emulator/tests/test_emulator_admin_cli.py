@@ -18,6 +18,7 @@ import requests
 from gocardless_pro import errors, webhooks
 
 import gocardless_emulator
+from gocardless_emulator.demo import demo_customers
 
 
 def admin(emu, method, path, json=None):
@@ -32,7 +33,7 @@ def test_admin_seed_state_reset(gcemu, gcemu_client):
     assert state["access_token"] == gcemu.access_token
 
     summary = admin(gcemu, "POST", "/seed", {"preset": "demo"}).json()
-    assert summary["customers"] == len(gocardless_emulator.demo.demo_customers())
+    assert summary["customers"] == len(demo_customers())
     seeded = admin(
         gcemu, "POST", "/seed", {"customers": 3, "mandate_status": None, "start": 900}
     ).json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import demo as demo  # the module with demo_customers()
 from .emulator import Emulator
 from .webhooks import sign_webhook
 

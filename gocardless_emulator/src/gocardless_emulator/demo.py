@@ -180,16 +180,16 @@ def demo_customers() -> list[dict]:
         given_names, family_names = _GIVEN[country], _FAMILY[country]
         given = given_names[(index * 7 + index // 4) % len(given_names)]
         family = family_names[(index * 11 + index // 3) % len(family_names)]
+        street, city, region, postal_code = _ADDRESSES[country][
+            (index * 5 + index // 7) % len(_ADDRESSES[country])
+        ]
         is_company = index % 5 == 4
         company = None
         if is_company:
             companies = _COMPANIES[country]
             company = companies[(index // 5) % len(companies)]
             if (index // 5) >= len(companies):
-                company = f"{company} ({_ADDRESSES[country][index % 6][1]})"
-        street, city, region, postal_code = _ADDRESSES[country][
-            (index * 5 + index // 7) % len(_ADDRESSES[country])
-        ]
+                company = f"{company} ({city})"
         number = 1 + (index * 17) % 180
         if country == "GB":
             line1 = f"{number} {street}"
