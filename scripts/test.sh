@@ -23,9 +23,12 @@ say "Creating database $db and installing gocardless_sync (about a minute)"
     --max-cron-threads=0 \
     || die "installing gocardless_sync failed (log above)."
 
+# ARGS is split like a shell command line, so that quoted -k expressions work
+eval "extra_args=(${ARGS:-})"
+
 say "Running the tests"
 # -p no:cacheprovider: nothing written into the checkout; --odoo-http: run HttpCase tests too.
 "$PYTHON" -m pytest -p no:cacheprovider -o addopts="" --rootdir="$REPO_ROOT" \
     --odoo-database="$db" --odoo-addons-path="$addons_path" --odoo-http \
     --odoo-log-level=warn --odoo-extra="data-dir=$data_dir" --odoo-extra="max-cron-threads=0" --odoo-extra="limit-memory-hard=0" \
-    -r fEsxX gocardless_sync/tests gocardless_emulator/tests ${ARGS:-}
+    -r fEsxX gocardless_sync/tests gocardless_emulator/tests "${extra_args[@]}"

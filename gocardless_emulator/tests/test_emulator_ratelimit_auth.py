@@ -8,6 +8,7 @@ import time
 import gocardless_pro
 import pytest
 import requests
+from freezegun import freeze_time
 from gocardless_pro import errors
 
 from gocardless_emulator import Emulator
@@ -71,9 +72,14 @@ def test_rate_limit_none_disables_counting():
     emu = Emulator(rate_limit=None).start()
     try:
         client = gocardless_pro.Client(emu.access_token, base_url=emu.base_url)
-        for _ in range(30):
-            client.customers.list()
-        assert client.rate_limit["ratelimit-remaining"] is None
+        # one frozen minute: the 1,010 requests all fall in the same window
+        with freeze_time("2026-01-01 12:00:30"):
+            for _ in range(1010):
+                client.customers.list(params={"limit": 1})
+        # never refused, but the headers are still there for clients that read them
+        assert client.rate_limit["ratelimit-limit"] == 1000
+        assert client.rate_limit["ratelimit-remaining"] == 0
+        assert client.rate_limit["ratelimit-reset"]
     finally:
         emu.stop()
 

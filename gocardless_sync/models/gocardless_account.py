@@ -372,15 +372,14 @@ class GoCardlessAccount(models.Model):
     @api.model
     def _cron_sync_customers(self):
         """Scheduled action "GoCardless: sync customers": every configured account, with its
-        own default policy; pulling all mandates refreshes the known ones' statuses. Each
-        account runs in a savepoint, so that one failing (its failed run is logged) does not
-        undo the others."""
+        own default policy; pulling all mandates refreshes the known ones' statuses. One account
+        failing (its failed run is logged in its own transaction) does not
+        undo the others: nothing is written before the run's own savepoint."""
         for account in self.search([("access_token", "!=", False)]):
             try:
-                with self.env.cr.savepoint():
-                    self.env["gocardless.customer.sync"]._run(
-                        account, account.sync_policy, trigger="cron"
-                    )
+                self.env["gocardless.customer.sync"]._run(
+                    account, account.sync_policy, trigger="cron"
+                )
             except UserError as error:
                 _logger.warning(
                     "Scheduled GoCardless customer sync of %s failed: %s",

@@ -20,5 +20,6 @@ class GoCardlessSyncLogLine(models.Model):
         "partner_id",
         string="Candidates",
         readonly=True,
+        context={"active_test": False},  # archived matches are candidates too
         help="The contacts that hold this email (ambiguous or archived matches).",
     )

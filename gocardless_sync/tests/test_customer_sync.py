@@ -44,7 +44,9 @@ class TestCustomerSyncMatching(CustomerSyncMixin, GoCardlessCase):
         self.assertEqual(self._links().partner_id, partner)
         self.assertEqual(self._links().gocardless_id, customer["id"])
         line = self._line(log, customer["id"])
-        self.assertEqual((line.outcome, line.reason, line.partner_id), ("link", "email_match", partner))
+        self.assertEqual(
+            (line.outcome, line.reason, line.partner_id), ("link", "email_match", partner)
+        )
         self.assertEqual(
             action["params"]["message"], "1 matched, 0 created, 0 skipped, 0 ambiguous"
         )
@@ -471,8 +473,18 @@ class TestCustomerSyncFaults(CustomerSyncMixin, GoCardlessEmulatorMixin, HttpCas
         self.assertFalse(linked.gocardless_mandate_ids.is_usable)
 
     def test_scheduled_action_logs_a_failing_account_and_goes_on(self):
-        self.emulator.inject_fault("unauthorized", times=1)
+        company_b = self.env["res.company"].create({"name": "Second GoCardless Co"})
+        account_b = company_b._gocardless_account()
+        # company B's token was revoked: its run fails, company A's still happens
+        account_b.write({"access_token": "revoked-token", "api_base_url": self.emulator.base_url})
+        self._gc_customer("both@example.com")
         self.env.ref("gocardless_sync.ir_cron_gocardless_sync_customers").method_direct_trigger()
-        failed = self._failed_logs()
-        self.assertEqual(len(failed), 1)
+        logs = self.env["gocardless.sync.log"].search(
+            [("account_id", "in", (self.account | account_b).ids)]
+        )
+        failed = logs.filtered(lambda log: log.state == "failed")
+        self.assertEqual(failed.account_id, account_b)
         self.assertEqual(failed.trigger, "cron")
+        self.assertIn("refused the access token", failed.error_message)
+        done = logs - failed
+        self.assertEqual((done.account_id, done.customer_count), (self.account, 1))

@@ -121,8 +121,12 @@ class TestAccessMatrix(GoCardlessCase):
         # what the manager may know: whether they are set
         self.assertTrue(account.has_access_token)
         self.assertTrue(account.has_webhook_secret)
+        exporter = self._new_user(
+            "gc_exporter",
+            "base.group_user,base.group_allow_export,gocardless_sync.group_gocardless_manager",
+        )
         with self.assertRaises(AccessError):
-            account.export_data(["access_token"])
+            self.account.with_user(exporter).export_data(["access_token"])
 
     def test_secrets_never_reach_logs_or_chatter(self):
         self.account.access_token = "secret-token-that-must-not-leak"

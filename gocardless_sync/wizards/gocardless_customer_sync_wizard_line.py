@@ -19,4 +19,5 @@ class GoCardlessCustomerSyncWizardLine(models.TransientModel):
         "partner_id",
         string="Candidates",
         readonly=True,
+        context={"active_test": False},  # archived matches are candidates too
     )

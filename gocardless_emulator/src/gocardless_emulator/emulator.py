@@ -110,8 +110,10 @@ class Emulator(EmulatorState):
     # ------------------------------------------------------------------ rate limit, log
 
     def _limit_headers(self, count: bool) -> tuple[dict, bool]:
-        if self.rate_limit is None:
-            return {}, False
+        """The ratelimit-* headers every answer carries, and whether the window is used up.
+
+        With ``rate_limit=None`` the headers still show GoCardless's 1000 a minute (clients
+        read them), but nothing is ever refused."""
         now = time.time()
         window = int(now // 60) * 60
         with self._lock:
@@ -121,24 +123,19 @@ class Emulator(EmulatorState):
             if count:
                 self._window_count += 1
             used = self._window_count
-        limit = int(self.rate_limit)
+        limit = int(self.rate_limit) if self.rate_limit is not None else 1000
         headers = {
             "ratelimit-limit": str(limit),
             "ratelimit-remaining": str(max(0, limit - used)),
             "ratelimit-reset": formatdate(window + 60, usegmt=True),
         }
-        return headers, used > limit
+        return headers, self.rate_limit is not None and used > limit
 
     def _count_request(self) -> tuple[dict, bool]:
         return self._limit_headers(count=True)
 
     def _exhausted_headers(self) -> dict:
         headers, _ = self._limit_headers(count=False)
-        if not headers:
-            headers = {
-                "ratelimit-limit": "1000",
-                "ratelimit-reset": formatdate(int(time.time() // 60) * 60 + 60, usegmt=True),
-            }
         headers["ratelimit-remaining"] = "0"
         return headers
 
