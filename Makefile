@@ -1,21 +1,25 @@
 # gocardless_sync: the only entry points. Each target does its own set-up.
 #   make test    fresh database, install the addon, run every test, drop the database
+#   make bench   the 10,000-customer benchmarks on a throwaway database
 #   make lint    ruff and pylint-odoo
 #   make setup   only the set-up (idempotent; the other targets run it first)
 SHELL := /bin/bash
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: help setup test lint
+.PHONY: help setup test bench lint
 
 help:
-	@sed -n '2,5p' Makefile | sed 's/^# //'
+	@sed -n '2,6p' Makefile | sed 's/^# //'
 
 setup:
 	@scripts/setup.sh
 
 test: setup
 	@scripts/test.sh
+
+bench: setup
+	@scripts/bench.sh
 
 lint: setup
 	@scripts/lint.sh

@@ -180,9 +180,11 @@ class GoCardlessCustomerSync(models.AbstractModel):
         new_partners = self.env["res.partner"]
         if groups:
             builder = _PartnerVals(self.env, account.company_id, mappings)
-            new_partners = self.env["res.partner"].create(
-                [builder.vals(by_id[group]) for group in groups]
-            )
+            # like Odoo's own importer: no per-contact tracking or "created" chatter message
+            # (the sync log line says where each contact came from)
+            new_partners = new_partners.with_context(
+                tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            ).create([builder.vals(by_id[group]) for group in groups])
         partner_of_group = dict(zip(groups, new_partners.ids, strict=True))
 
         # 2. integration records: new ones in one batch, changed ones in grouped writes
