@@ -20,6 +20,7 @@
         "views/gocardless_customer_views.xml",
         "views/gocardless_mandate_views.xml",
         "views/gocardless_sync_log_views.xml",
+        "views/gocardless_event_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/gocardless_menus.xml",

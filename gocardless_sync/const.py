@@ -74,3 +74,51 @@ def dashboard_url(environment, plural, gocardless_id):
     """The GoCardless dashboard page of one resource, e.g. ('live', 'customers', 'CU1')."""
     base = DASHBOARD_URLS.get(environment, DASHBOARD_URLS["sandbox"])
     return f"{base}/{plural}/{gocardless_id}"
+
+
+# Events: the link that names the resource an event is about, per resource_type.
+EVENT_RESOURCE_LINK = {
+    "mandates": "mandate",
+    "payments": "payment",
+    "customers": "customer",
+    "payouts": "payout",
+    "refunds": "refund",
+    "subscriptions": "subscription",
+    "instalment_schedules": "instalment_schedule",
+    "creditors": "creditor",
+}
+CUSTOMER_REMOVED_ACTIONS = frozenset({"removed", "customer_removed"})
+
+# The status a mandate has after each event action. Actions not listed here (created,
+# transferred, customer_approval_granted, ...) leave the status as it is.
+MANDATE_EVENT_STATUS = {
+    "submitted": "submitted",
+    "active": "active",
+    "reinstated": "active",
+    "resubmission_requested": "pending_submission",
+    "suspended_by_payer": "suspended_by_payer",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "expired": "expired",
+    "consumed": "consumed",
+    "blocked": "blocked",
+    "replaced": "cancelled",
+}
+# Progress of a mandate: an event never moves a mandate to a lower rank, except the actions
+# that bring an ended mandate back (MANDATE_REVIVAL_ACTIONS).
+MANDATE_STATUS_RANK = {
+    "pending_customer_approval": 1,
+    "pending_submission": 2,
+    "submitted": 3,
+    "active": 4,
+    "suspended_by_payer": 4,
+    "cancelled": 5,
+    "failed": 5,
+    "expired": 5,
+    "consumed": 5,
+    "blocked": 5,
+}
+MANDATE_REVIVAL_ACTIONS = frozenset({"reinstated", "resubmission_requested"})
+
+# Webhook deliveries larger than this are refused (413).
+WEBHOOK_MAX_BODY = 1024 * 1024

@@ -1,6 +1,7 @@
 from . import gocardless_account
 from . import gocardless_customer
 from . import gocardless_customer_sync
+from . import gocardless_event
 from . import gocardless_field_mapping
 from . import gocardless_mandate
 from . import gocardless_sync_line_mixin

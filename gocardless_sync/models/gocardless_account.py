@@ -81,6 +81,12 @@ class GoCardlessAccount(models.Model):
     connection_checked_at = fields.Datetime(readonly=True, copy=False)
     creditor_gocardless_id = fields.Char(string="Creditor ID", readonly=True, copy=False)
     creditor_name = fields.Char(readonly=True, copy=False)
+    last_event_polled_at = fields.Datetime(
+        string="Last polled event",
+        readonly=True,
+        copy=False,
+        help="When the newest event read by the scheduled polling happened.",
+    )
     last_customer_sync_at = fields.Datetime(string="Last customer sync", readonly=True, copy=False)
     sync_policy = fields.Selection(
         [

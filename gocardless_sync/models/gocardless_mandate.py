@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from .. import const
 from ..tools import changed_vals, parse_date, parse_datetime
@@ -53,6 +53,12 @@ class GoCardlessMandate(models.Model):
         "gocardless.mandate", string="Replaced by", readonly=True, check_company=True
     )
     dashboard_url = fields.Char(compute="_compute_dashboard_url", string="Dashboard")
+    last_event_at = fields.Datetime(
+        string="Last event",
+        readonly=True,
+        help="When the newest GoCardless event applied to this mandate happened; older events "
+        "arriving later do not change it.",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
@@ -139,3 +145,28 @@ class GoCardlessMandate(models.Model):
             updated |= batch
         created = self.create(to_create) if to_create else self.browse()
         return created, updated
+
+    def _gocardless_apply_event(self, action, event_at):
+        """Apply a mandate event (its action and when it happened); return a note.
+
+        Events may arrive late or out of order: an event older than the last one applied, or
+        one that would move the mandate back (e.g. "submitted" after "active", anything but a
+        reinstatement after "cancelled"), changes nothing."""
+        self.ensure_one()
+        if self.last_event_at and event_at and event_at < self.last_event_at:
+            return _("Older than the last event applied: nothing changed.")
+        new_status = const.MANDATE_EVENT_STATUS.get(action)
+        vals = {"last_event_at": event_at or self.last_event_at}
+        note = _("Status unchanged (%(status)s).", status=self.status)
+        if new_status and new_status != self.status:
+            rank = const.MANDATE_STATUS_RANK
+            if rank[new_status] < rank[self.status] and action not in const.MANDATE_REVIVAL_ACTIONS:
+                return _(
+                    "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
+                    old=self.status,
+                    new=new_status,
+                )
+            note = _("Status %(old)s -> %(new)s.", old=self.status, new=new_status)
+            vals["status"] = new_status
+        self.write(vals)
+        return note

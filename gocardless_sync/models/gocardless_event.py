@@ -1,0 +1,320 @@
+"""GoCardless events: what GoCardless tells Odoo happened, from webhooks or polling.
+
+Every event is stored once per account (GoCardless event ID unique per account), then applied
+by :meth:`GoCardlessEvent._gocardless_process`, each in its own savepoint: an event that fails
+stays in the "error" state with the message and is retried by a scheduled action; the others
+are unaffected. Webhooks and polling share this code and its de-duplication.
+"""
+
+import json
+import logging
+import time
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .. import const
+from ..services.api import GoCardlessError
+from ..tools import parse_datetime
+
+_logger = logging.getLogger(__name__)
+
+# Stop applying events of one webhook delivery after this many seconds: GoCardless wants a
+# quick answer; what is left stays "new" and the retry scheduled action applies it.
+WEBHOOK_PROCESS_BUDGET = 10.0
+# Give up retrying an event after this many failed attempts (it stays visible as an error).
+MAX_ATTEMPTS = 10
+
+
+class GoCardlessEvent(models.Model):
+    _name = "gocardless.event"
+    _description = "GoCardless Event"
+    _order = "gocardless_created_at desc, id desc"
+    _rec_name = "gocardless_id"
+    _check_company_auto = True
+
+    account_id = fields.Many2one(
+        "gocardless.account", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        related="account_id.company_id", store=True, index=True, precompute=True
+    )
+    gocardless_id = fields.Char(string="GoCardless ID", required=True, readonly=True)
+    resource_type = fields.Char(readonly=True, index=True)
+    action = fields.Char(readonly=True)
+    resource_gocardless_id = fields.Char(
+        string="Resource", readonly=True, index=True, help="The ID of the resource it is about."
+    )
+    gocardless_created_at = fields.Datetime(string="Happened at", readonly=True)
+    description = fields.Char(readonly=True)
+    cause = fields.Char(readonly=True)
+    origin = fields.Char(readonly=True)
+    reason_code = fields.Char(readonly=True)
+    payload = fields.Text(readonly=True, help="The event as GoCardless sent it (JSON).")
+    source = fields.Selection(
+        [("webhook", "Webhook"), ("poll", "Polling")], required=True, readonly=True
+    )
+    webhook_id = fields.Char(string="Webhook", readonly=True)
+    state = fields.Selection(
+        [
+            ("new", "To apply"),
+            ("done", "Applied"),
+            ("ignored", "Nothing to do"),
+            ("error", "Error"),
+        ],
+        default="new",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    note = fields.Char(readonly=True, help="What applying the event did, or why it did nothing.")
+    error_message = fields.Text(readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    processed_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        (
+            "gocardless_id_account_uniq",
+            "unique(account_id, gocardless_id)",
+            "This GoCardless event is already recorded for this account.",
+        ),
+    ]
+
+    # -- ingestion -----------------------------------------------------------------------
+    @api.model
+    def _gocardless_ingest(self, account, events_data, source, webhook_id=None):
+        """Store the events not seen yet for ``account``; return the new records.
+
+        Replays (the same event ID again, by webhook or polling) store nothing."""
+        ids = [data["id"] for data in events_data]
+        known = set(
+            self.with_context(active_test=False)
+            .search([("account_id", "=", account.id), ("gocardless_id", "in", ids)])
+            .mapped("gocardless_id")
+        )
+        vals_list, seen = [], set()
+        for data in events_data:
+            if data["id"] in known or data["id"] in seen:
+                continue
+            seen.add(data["id"])
+            vals_list.append(self._gocardless_vals_from_api(account, data, source, webhook_id))
+        return self.create(vals_list) if vals_list else self.browse()
+
+    @api.model
+    def _gocardless_vals_from_api(self, account, data, source, webhook_id=None):
+        links = data.get("links") or {}
+        details = data.get("details") or {}
+        resource_type = data.get("resource_type") or ""
+        singular = const.EVENT_RESOURCE_LINK.get(resource_type)
+        return {
+            "account_id": account.id,
+            "gocardless_id": data["id"],
+            "resource_type": resource_type,
+            "action": data.get("action") or "",
+            "resource_gocardless_id": links.get(singular) if singular else False,
+            "gocardless_created_at": parse_datetime(data.get("created_at")),
+            "description": (details.get("description") or "")[:500] or False,
+            "cause": details.get("cause") or False,
+            "origin": details.get("origin") or False,
+            "reason_code": details.get("reason_code") or False,
+            "payload": json.dumps(data, sort_keys=True),
+            "source": source,
+            "webhook_id": webhook_id or False,
+        }
+
+    def _data(self):
+        self.ensure_one()
+        return json.loads(self.payload or "{}")
+
+    # -- processing ----------------------------------------------------------------------
+    def _gocardless_process(self, budget=None):
+        """Apply these events, oldest first, each in its own savepoint.
+
+        :param budget: stop after this many seconds (the rest stays "new")
+        :return: the events left unprocessed because of the budget
+        """
+        start = time.monotonic()
+        events = self.sorted(lambda e: (e.gocardless_created_at or fields.Datetime.now(), e.id))
+        for index, event in enumerate(events):
+            if budget is not None and time.monotonic() - start > budget:
+                return events[index:]
+            event._gocardless_process_one()
+        return self.browse()
+
+    def _gocardless_process_one(self):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                state, note = self._gocardless_apply()
+        except (GoCardlessError, UserError) as error:
+            message = (
+                self.account_id._gocardless_error_message(error)
+                if isinstance(error, GoCardlessError)
+                else str(error)
+            )
+            self._gocardless_mark_error(message)
+        except Exception as error:  # a bug or a database error: keep the event, say why
+            _logger.exception("Applying GoCardless event %s failed", self.gocardless_id)
+            self._gocardless_mark_error(f"{type(error).__name__}: {error}")
+        else:
+            self.write(
+                {
+                    "state": state,
+                    "note": note,
+                    "error_message": False,
+                    "attempt_count": self.attempt_count + 1,
+                    "processed_at": fields.Datetime.now(),
+                }
+            )
+
+    def _gocardless_mark_error(self, message):
+        self.write(
+            {
+                "state": "error",
+                "error_message": message,
+                "attempt_count": self.attempt_count + 1,
+                "processed_at": fields.Datetime.now(),
+            }
+        )
+
+    def _gocardless_apply(self):
+        """Apply one event; return (state, note). Raise to leave it in error."""
+        handler = getattr(self, f"_gocardless_apply_{self.resource_type}", None)
+        if handler is None:
+            return "ignored", _("Odoo does not use %(type)s events.", type=self.resource_type)
+        return handler()
+
+    def _gocardless_apply_mandates(self):
+        mandate_id = self.resource_gocardless_id
+        Mandate = self.env["gocardless.mandate"].with_context(active_test=False)
+        mandate = Mandate.search(
+            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", mandate_id)], limit=1
+        )
+        data = self._data()
+        new_mandate_id = (data.get("links") or {}).get("new_mandate")
+        if not mandate:
+            try:
+                mandate = self._gocardless_fetch_mandate(mandate_id)
+            except GoCardlessError as error:
+                if error.kind not in (GoCardlessError.KIND_NOT_FOUND, GoCardlessError.KIND_GONE):
+                    raise  # GoCardless unreachable: keep the event in error, retry later
+                return "ignored", _(
+                    "GoCardless does not know mandate %(mandate)s (any more).", mandate=mandate_id
+                )
+            if not mandate:
+                return "ignored", _(
+                    "Mandate %(mandate)s belongs to no GoCardless customer linked in Odoo.",
+                    mandate=mandate_id,
+                )
+            note = _("Mandate %(mandate)s fetched from GoCardless.", mandate=mandate_id)
+            mandate.last_event_at = self.gocardless_created_at
+        else:
+            note = mandate._gocardless_apply_event(self.action, self.gocardless_created_at)
+        if new_mandate_id:
+            replacement = self._gocardless_link_replacement(mandate, new_mandate_id)
+            note = _("%(note)s Replaced by %(new)s.", note=note, new=replacement.gocardless_id)
+        return "done", note
+
+    def _gocardless_fetch_mandate(self, mandate_id, customer=None):
+        """Fetch an unknown mandate; store it when its customer is linked in Odoo."""
+        account = self.account_id
+        data = account._gocardless_api().get("mandates", mandate_id)
+        customer_gc_id = (data.get("links") or {}).get("customer")
+        if customer is None:
+            customer = (
+                self.env["gocardless.customer"]
+                .with_context(active_test=False)
+                .search(
+                    [("account_id", "=", account.id), ("gocardless_id", "=", customer_gc_id)],
+                    limit=1,
+                )
+            )
+        if not customer:
+            return self.env["gocardless.mandate"]
+        created, _updated = self.env["gocardless.mandate"]._gocardless_store(
+            account, [data], customer
+        )
+        return created or self.env["gocardless.mandate"].with_context(active_test=False).search(
+            [("company_id", "=", account.company_id.id), ("gocardless_id", "=", mandate_id)]
+        )
+
+    def _gocardless_link_replacement(self, mandate, new_mandate_id):
+        """A replaced mandate: the new one belongs to the same customer."""
+        Mandate = self.env["gocardless.mandate"].with_context(active_test=False)
+        replacement = Mandate.search(
+            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", new_mandate_id)],
+            limit=1,
+        )
+        if not replacement:
+            replacement = self._gocardless_fetch_mandate(new_mandate_id, mandate.customer_id)
+        mandate.new_mandate_id = replacement
+        return replacement
+
+    def _gocardless_apply_customers(self):
+        customer = (
+            self.env["gocardless.customer"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("account_id", "=", self.account_id.id),
+                    ("gocardless_id", "=", self.resource_gocardless_id),
+                ],
+                limit=1,
+            )
+        )
+        if not customer:
+            return "ignored", _("This customer is not linked in Odoo.")
+        if self.action in const.CUSTOMER_REMOVED_ACTIONS:
+            customer.active = False
+            return "done", _("Customer removed from GoCardless: its link is archived.")
+        return "ignored", _("Nothing to update for this customer event.")
+
+    # -- scheduled actions ---------------------------------------------------------------
+    @api.model
+    def _cron_retry(self):
+        """Scheduled action "GoCardless: retry events": apply the events that failed or were
+        left over by a busy webhook delivery."""
+        events = self.search(
+            [("state", "in", ("new", "error")), ("attempt_count", "<", MAX_ATTEMPTS)]
+        )
+        events._gocardless_process()
+
+    def action_retry(self):
+        """Retry button of the Events list (GoCardless Managers)."""
+        self.check_access("write")
+        self.filtered(lambda event: event.state in ("new", "error"))._gocardless_process()
+
+    @api.model
+    def _cron_poll(self):
+        """Scheduled action "GoCardless: poll events": read every event since the last one
+        seen, for every account with a token, and apply it like a webhook would."""
+        for account in self.env["gocardless.account"].search([("access_token", "!=", False)]):
+            try:
+                self._gocardless_poll(account)
+            except UserError as error:
+                _logger.warning(
+                    "Polling GoCardless events of %s failed: %s", account.company_id.name, error
+                )
+
+    @api.model
+    def _gocardless_poll(self, account):
+        """Read the events created since the account's last polled event (all pages), store
+        the new ones and apply them. Returns the new events."""
+        params = {}
+        if account.last_event_polled_at:
+            # >=: events of the same second as the last one are read again, de-duplicated
+            params["created_at[gte]"] = account.last_event_polled_at.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z"
+            )
+        try:
+            events_data = account._gocardless_api().list_all("events", params)
+        except GoCardlessError as error:
+            raise account._gocardless_user_error(error) from error
+        events = self._gocardless_ingest(account, events_data, "poll")
+        events._gocardless_process()
+        newest = max(
+            (parse_datetime(data.get("created_at")) for data in events_data), default=False
+        )
+        if newest and (not account.last_event_polled_at or newest > account.last_event_polled_at):
+            account.last_event_polled_at = newest
+        return events

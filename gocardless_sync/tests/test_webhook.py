@@ -1,0 +1,391 @@
+import json
+from datetime import datetime, timedelta
+
+from odoo.tests import HttpCase, tagged
+
+from gocardless_emulator import fixtures_path, sign_webhook
+
+from .. import const
+from ..controllers.main import WEBHOOK_ROUTE, sign
+from .common import GoCardlessEmulatorMixin
+
+SECRET = "whsec-company-a"
+FIXTURE_SECRET = "ED7D658C-D8EB-4941-948B-3973214F2D49"
+FIXTURE_SIGNATURE = "2693754819d3e32d7e8fcb13c729631f316c6de8dc1cf634d6527f1c07276e7e"
+
+
+class WebhookMixin:
+    @classmethod
+    def _setup_webhooks(cls):
+        cls._setup_gocardless()
+        cls.account.webhook_secret = SECRET
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Webhook Customer", "email": "hook@example.com"}
+        )
+
+    def _url(self):
+        return self.base_url() + WEBHOOK_ROUTE
+
+    def _post(self, body, signature=None, secret=SECRET, headers=None):
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+        headers = dict(headers or {}, **{"Content-Type": "application/json"})
+        if signature is None and secret:
+            signature = sign(body, secret)
+        if signature is not None:
+            headers["Webhook-Signature"] = signature
+        # a POST even for an empty body (url_open would send a GET)
+        self.env.flush_all()
+        response = self.opener.post(self._url(), data=body, headers=headers, timeout=30)
+        self.env.invalidate_all()  # the request changed the database behind this cache
+        return response
+
+    def _linked_customer_with_mandate(self, status="pending_submission"):
+        customer = self.emulator.add_customer(
+            email="hook@example.com", given_name="Web", family_name="Hook"
+        )
+        mandate = self.emulator.add_mandate(customer["id"], status=status)
+        link = self.env["gocardless.customer"].create(
+            {
+                "account_id": self.account.id,
+                "partner_id": self.partner.id,
+                "gocardless_id": customer["id"],
+            }
+        )
+        self.env["gocardless.mandate"]._gocardless_store(
+            self.account, [self.emulator.mandates[mandate["id"]]], link
+        )
+        return customer, mandate, link.mandate_ids
+
+    def _events(self):
+        return self.env["gocardless.event"].search([("account_id", "=", self.account.id)])
+
+    def _mandate_action(self, mandate_id, action):
+        """A lifecycle step in GoCardless; with a webhook target set, the emulator delivers
+        its events at once: flush what this test wrote before, forget the cache after."""
+        self.env.flush_all()
+        self.emulator.mandate_action(mandate_id, action)
+        self.env.invalidate_all()
+
+    def _remove_customer(self, customer_id):
+        self.env.flush_all()
+        self.emulator.remove_customer(customer_id)
+        self.env.invalidate_all()
+
+    def _event_payload(self, event_id, resource_type, action, links, created_at):
+        return {
+            "id": event_id,
+            "created_at": created_at,
+            "resource_type": resource_type,
+            "action": action,
+            "links": links,
+            "details": {"origin": "gocardless", "cause": action, "description": action},
+            "metadata": {},
+        }
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookSecurity(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_webhooks()
+
+    def _body(self, event_id="EV_SEC_1"):
+        return json.dumps(
+            {
+                "events": [
+                    self._event_payload(
+                        event_id,
+                        "mandates",
+                        "cancelled",
+                        {"mandate": "MD_UNKNOWN"},
+                        "2026-01-05T10:00:00.000Z",
+                    )
+                ],
+                "meta": {"webhook_id": "WB123"},
+            }
+        ).encode()
+
+    def test_the_published_test_vector(self):
+        body = (fixtures_path() / "webhook_body.json").read_bytes().strip()
+        self.assertEqual(sign(body, FIXTURE_SECRET), FIXTURE_SIGNATURE)
+        self.assertEqual(sign_webhook(body, FIXTURE_SECRET), FIXTURE_SIGNATURE)
+        # and the endpoint accepts exactly that delivery for an account with that secret
+        self.account.webhook_secret = FIXTURE_SECRET
+        response = self._post(body, signature=FIXTURE_SIGNATURE, secret=None)
+        self.assertEqual(response.status_code, 204)
+        payload = json.loads(body)
+        self.assertEqual(
+            set(self._events().mapped("gocardless_id")),
+            {event["id"] for event in payload["events"]},
+        )
+        # a subscription event (unused) and a mandate GoCardless does not know: acknowledged
+        self.assertEqual(set(self._events().mapped("state")), {"ignored"})
+
+    def test_missing_signature(self):
+        response = self._post(self._body(), secret=None)
+        self.assertEqual(response.status_code, 498)
+        self.assertFalse(self._events())
+
+    def test_wrong_signature(self):
+        for signature in ("0" * 64, "not-hex", sign(self._body(), SECRET)[:-1], "é" * 64):
+            with self.subTest(signature=signature):
+                response = self._post(self._body(), signature=signature, secret=None)
+                self.assertEqual(response.status_code, 498)
+        # signed with a secret no account has
+        self.assertEqual(self._post(self._body(), secret="someone-else").status_code, 498)
+        # a valid signature of another body
+        other = sign(self._body("EV_OTHER"), SECRET)
+        self.assertEqual(self._post(self._body(), signature=other, secret=None).status_code, 498)
+        self.assertFalse(self._events())
+
+    def test_account_without_secret_accepts_nothing(self):
+        self.account.webhook_secret = False
+        self.assertEqual(
+            self._post(self._body(), signature=sign(self._body(), "")).status_code, 498
+        )
+        self.assertFalse(self._events())
+
+    def test_two_companies_with_different_secrets(self):
+        company_b = self.env["res.company"].create({"name": "Webhook Company B"})
+        account_b = company_b._gocardless_account()
+        account_b.write(
+            {
+                "webhook_secret": "whsec-company-b",
+                "access_token": self.emulator.access_token,
+                "api_base_url": self.emulator.base_url,
+            }
+        )
+        self.assertEqual(self._post(self._body("EV_A"), secret=SECRET).status_code, 204)
+        self.assertEqual(self._post(self._body("EV_B"), secret="whsec-company-b").status_code, 204)
+        events = self.env["gocardless.event"].search([("gocardless_id", "in", ["EV_A", "EV_B"])])
+        by_id = {event.gocardless_id: event.account_id for event in events}
+        self.assertEqual(by_id, {"EV_A": self.account, "EV_B": account_b})
+        # the same event ID may exist in two accounts
+        self.assertEqual(self._post(self._body("EV_A"), secret="whsec-company-b").status_code, 204)
+        self.assertEqual(
+            self.env["gocardless.event"].search_count([("gocardless_id", "=", "EV_A")]), 2
+        )
+
+    def test_malformed_json(self):
+        for body in (b"{not json", b"[]", b'{"events": "no"}', b'{"events": [{"id": 1}]}', b""):
+            with self.subTest(body=body):
+                self.assertEqual(self._post(body).status_code, 400)
+        self.assertFalse(self._events())
+
+    def test_oversized_body(self):
+        body = b'{"events": [], "padding": "' + b"x" * const.WEBHOOK_MAX_BODY + b'"}'
+        self.assertEqual(self._post(body).status_code, 413)
+        self.assertFalse(self._events())
+
+    def test_get_is_not_allowed(self):
+        response = self.url_open(self._url(), timeout=10)
+        self.assertIn(response.status_code, (404, 405))
+
+    def test_replay_changes_nothing(self):
+        customer, mandate, record = self._linked_customer_with_mandate("active")
+        self._mandate_action(mandate["id"], "cancelled")
+        body = json.dumps({"events": list(self.emulator.pending_events())}).encode()
+        self.assertEqual(self._post(body).status_code, 204)
+        self.assertEqual(record.status, "cancelled")
+        event = self._events()
+        self.assertEqual((len(event), event.state), (1, "done"))
+        processed_at = event.processed_at
+        # someone fixes the mandate by hand; a replay of the old delivery changes nothing
+        record.status = "active"
+        self.assertEqual(self._post(body).status_code, 204)
+        self.assertEqual(len(self._events()), 1)
+        self.assertEqual(self._events().processed_at, processed_at)
+        self.assertEqual(record.status, "active")
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_webhooks()
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.webhook_target = (self._url(), SECRET)
+        self.addCleanup(setattr, self.emulator, "webhook_target", None)
+
+    def test_each_mandate_action(self):
+        expected = {
+            "submitted": ("submitted", True),
+            "active": ("active", True),
+            "suspended_by_payer": ("suspended_by_payer", False),
+            "cancelled": ("cancelled", False),
+            "reinstated": ("active", True),
+            "failed": ("failed", False),
+            "resubmission_requested": ("pending_submission", True),
+            "expired": ("expired", False),
+        }
+        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        for action, (status, usable) in expected.items():
+            with self.subTest(action=action):
+                self._mandate_action(mandate["id"], action)
+                self.assertEqual((record.status, record.is_usable), (status, usable))
+        self.assertEqual(len(self._events()), len(expected))
+        self.assertEqual(set(self._events().mapped("state")), {"done"})
+
+    def test_blocked_and_consumed(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("active")
+        self._mandate_action(mandate["id"], "blocked")
+        self.assertEqual((record.status, record.is_usable), ("blocked", False))
+        _customer, mandate, record = self._linked_customer_with_mandate("active")
+        self._mandate_action(mandate["id"], "consumed")
+        self.assertEqual((record.status, record.is_usable), ("consumed", False))
+
+    def test_replaced_mandate_links_the_new_one_to_the_same_customer(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("active")
+        self._mandate_action(mandate["id"], "replaced")
+        new_id = self.emulator.mandates[mandate["id"]]["links"]["new_mandate"]
+        self.assertEqual(record.status, "cancelled")
+        self.assertFalse(record.is_usable)
+        self.assertEqual(record.new_mandate_id.gocardless_id, new_id)
+        self.assertEqual(record.new_mandate_id.customer_id, record.customer_id)
+        self.assertTrue(record.new_mandate_id.is_usable)
+        self.assertEqual(self.partner.gocardless_mandate_ids, record | record.new_mandate_id)
+
+    def test_unknown_mandate_of_a_linked_customer_is_fetched(self):
+        customer, _mandate, _record = self._linked_customer_with_mandate("active")
+        second = self.emulator.add_mandate(customer["id"], status="pending_submission")
+        self._mandate_action(second["id"], "submitted")
+        fetched = self.env["gocardless.mandate"].search([("gocardless_id", "=", second["id"])])
+        self.assertEqual(fetched.partner_id, self.partner)
+        self.assertEqual(fetched.status, "submitted")
+        self.assertEqual(self._events().state, "done")
+
+    def test_mandate_of_an_unlinked_customer_is_stored_and_ignored(self):
+        stranger = self.emulator.add_customer(email="stranger@example.com", company_name="S")
+        mandate = self.emulator.add_mandate(stranger["id"], status="active")
+        self._mandate_action(mandate["id"], "cancelled")
+        event = self._events()
+        self.assertEqual(event.state, "ignored")
+        self.assertFalse(
+            self.env["gocardless.mandate"].search([("gocardless_id", "=", mandate["id"])])
+        )
+
+    def test_removed_customer_is_archived(self):
+        customer, _mandate, _record = self._linked_customer_with_mandate("active")
+        link = self.partner.gocardless_customer_ids
+        self._remove_customer(customer["id"])
+        self.assertFalse(link.active)
+        self.assertEqual(self._events().state, "done")
+
+    def test_unknown_event_types_are_stored_and_acknowledged(self):
+        self.emulator.webhook_target = None
+        body = {
+            "events": [
+                self._event_payload(
+                    "EV_SUB_1",
+                    "subscriptions",
+                    "created",
+                    {"subscription": "SB1"},
+                    "2026-01-05T10:00:00.000Z",
+                ),
+                self._event_payload(
+                    "EV_BA_1",
+                    "customer_bank_accounts",
+                    "disabled",
+                    {"customer_bank_account": "BA1"},
+                    "2026-01-05T10:00:01.000Z",
+                ),
+            ]
+        }
+        response = self._post(body)
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(sorted(self._events().mapped("state")), ["ignored", "ignored"])
+
+    def test_out_of_order_events_never_move_back(self):
+        self.emulator.webhook_target = None
+        _customer, mandate, record = self._linked_customer_with_mandate("submitted")
+        base = datetime(2026, 3, 1, 12, 0, 0)
+
+        def event(event_id, action, minutes):
+            stamp = (base + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            return self._event_payload(
+                event_id, "mandates", action, {"mandate": mandate["id"]}, stamp
+            )
+
+        self._post({"events": [event("EV_O_2", "active", 2)]})
+        self.assertEqual(record.status, "active")
+        # the earlier "submitted" arrives late: older than the last applied event
+        self._post({"events": [event("EV_O_1", "submitted", 1)]})
+        self.assertEqual(record.status, "active")
+        self.assertIn("Older", self._events().filtered(lambda e: e.gocardless_id == "EV_O_1").note)
+        # both in one delivery, newest first: applied oldest first
+        self._post({"events": [event("EV_O_4", "cancelled", 4), event("EV_O_3", "active", 3)]})
+        self.assertEqual(record.status, "cancelled")
+        # a newer "submitted" after the end is not a way back either; a reinstatement is
+        self._post({"events": [event("EV_O_5", "submitted", 5)]})
+        self.assertEqual(record.status, "cancelled")
+        self._post({"events": [event("EV_O_6", "reinstated", 6)]})
+        self.assertEqual(record.status, "active")
+
+
+@tagged("post_install", "-at_install")
+class TestEventPollingAndRetry(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_webhooks()
+
+    def test_polling_catches_up_events_no_webhook_delivered(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        self._mandate_action(mandate["id"], "submitted")
+        self._mandate_action(mandate["id"], "active")
+        self.assertEqual(record.status, "pending_submission")  # no webhook was sent
+        self.env.ref("gocardless_sync.ir_cron_gocardless_poll_events").method_direct_trigger()
+        self.assertEqual(record.status, "active")
+        self.assertEqual(len(self._events()), 2)
+        self.assertEqual(set(self._events().mapped("source")), {"poll"})
+        self.assertTrue(self.account.last_event_polled_at)
+        # the webhook of those events arriving late changes nothing and stores nothing
+        body = json.dumps({"events": list(self.emulator.events.values())}).encode()
+        self.assertEqual(self._post(body).status_code, 204)
+        self.assertEqual(len(self._events()), 2)
+        # a second poll reads from the last event on, without duplicates
+        self._mandate_action(mandate["id"], "cancelled")
+        requests_before = len(self.emulator.requests)
+        self.env.ref("gocardless_sync.ir_cron_gocardless_poll_events").method_direct_trigger()
+        self.assertEqual(record.status, "cancelled")
+        self.assertEqual(len(self._events()), 3)
+        poll = [r for r in self.emulator.requests[requests_before:] if r["path"] == "/events"]
+        self.assertTrue(poll[0]["query"].get("created_at[gte]"))
+
+    def test_polling_reads_every_page(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("active")
+        for n in range(260):
+            self.emulator.record_event(
+                "mandates", "transferred" if n % 2 else "created", {"mandate": mandate["id"]}
+            )
+        events = self.env["gocardless.event"]._gocardless_poll(self.account)
+        self.assertEqual(len(events), 260)
+        self.assertEqual(record.status, "active")
+
+    def test_failure_while_applying_then_retry(self):
+        customer, _mandate, _record = self._linked_customer_with_mandate("active")
+        unknown = self.emulator.add_mandate(customer["id"], status="pending_submission")
+        self._mandate_action(unknown["id"], "submitted")
+        # GoCardless is down when Odoo tries to fetch the unknown mandate
+        self.emulator.inject_fault("server_error", times=3, method="GET", path="/mandates")
+        body = json.dumps({"events": list(self.emulator.pending_events())}).encode()
+        self.assertEqual(self._post(body).status_code, 204)
+        event = self._events()
+        self.assertEqual(event.state, "error")
+        self.assertIn("unavailable", event.error_message)
+        self.assertEqual(event.attempt_count, 1)
+        self.assertFalse(
+            self.env["gocardless.mandate"].search([("gocardless_id", "=", unknown["id"])])
+        )
+        # later, the scheduled retry applies it
+        self.emulator.clear_faults()
+        self.env.ref("gocardless_sync.ir_cron_gocardless_retry_events").method_direct_trigger()
+        self.assertEqual((event.state, event.attempt_count), ("done", 2))
+        self.assertFalse(event.error_message)
+        fetched = self.env["gocardless.mandate"].search([("gocardless_id", "=", unknown["id"])])
+        self.assertEqual(fetched.status, "submitted")
