@@ -54,7 +54,7 @@ class GoCardlessEvent(models.Model):
     source = fields.Selection(
         [("webhook", "Webhook"), ("poll", "Polling")], required=True, readonly=True
     )
-    webhook_id = fields.Char(string="Webhook", readonly=True)
+    webhook_id = fields.Char(readonly=True)
     state = fields.Selection(
         [
             ("new", "To apply"),
