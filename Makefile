@@ -1,4 +1,5 @@
 # gocardless_sync: the only entry points. Each target does its own set-up.
+#   make demo    the emulator + a demo database + Odoo on http://localhost:8069 (Ctrl-C stops)
 #   make test    fresh database, install the addon, run every test, drop the database
 #   make bench   the 10,000-customer benchmarks on a throwaway database
 #   make lint    ruff and pylint-odoo
@@ -7,13 +8,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: help setup test bench lint
+.PHONY: help setup demo test bench lint
 
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# //'
+	@sed -n '2,7p' Makefile | sed 's/^# //'
 
 setup:
 	@scripts/setup.sh
+
+demo: setup
+	@scripts/demo.sh
 
 test: setup
 	@scripts/test.sh
