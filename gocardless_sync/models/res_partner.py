@@ -13,6 +13,19 @@ from ..services.api import GoCardlessError
 
 _logger = logging.getLogger(__name__)
 
+# GoCardless failures that are not about one contact: a push of many contacts stops there
+ACCOUNT_WIDE_FAILURES = frozenset(
+    {
+        GoCardlessError.KIND_AUTH,
+        GoCardlessError.KIND_PERMISSION,
+        GoCardlessError.KIND_RATE_LIMIT,
+        GoCardlessError.KIND_UNAVAILABLE,
+        GoCardlessError.KIND_TIMEOUT,
+        GoCardlessError.KIND_NETWORK,
+        GoCardlessError.KIND_CONFIG,
+    }
+)
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -407,13 +420,16 @@ class ResPartner(models.Model):
         try:
             customer, notices = self._gocardless_push_one(account, api)
         except GoCardlessError as error:
-            raise UserError(
-                _(
-                    "%(contact)s could not be created in GoCardless. %(reason)s",
-                    contact=self.display_name,
-                    reason=self._gocardless_push_failure(account, error),
+            message = _(
+                "%(contact)s could not be created in GoCardless. %(reason)s",
+                contact=self.display_name,
+                reason=self._gocardless_push_failure(account, error),
+            )
+            if error.retryable:
+                message += " " + _(
+                    "Trying again is safe: GoCardless never creates this contact's customer twice."
                 )
-            ) from error
+            raise UserError(message) from error
         message = _(
             "%(contact)s is now GoCardless customer %(id)s.",
             contact=self.display_name,
@@ -451,17 +467,16 @@ class ResPartner(models.Model):
         ).items():
             account = company._gocardless_account()
             if not account.has_access_token:
-                failed.extend(
-                    (
-                        partner,
-                        _("GoCardless is not configured for %(company)s.", company=company.name),
-                    )
-                    for partner in partners
-                )
+                reason = _("GoCardless is not configured for %(company)s.", company=company.name)
+                failed.extend((partner, reason) for partner in partners)
                 continue
             api = account._gocardless_api()
             linked_ids = partners._gocardless_linked_ids(account)
+            stopped = None  # why GoCardless cannot take any more contacts of this account now
             for partner in partners:
+                if stopped:
+                    failed.append((partner, stopped))
+                    continue
                 blocker = partner._gocardless_push_blocker(linked_ids)
                 if blocker == "linked":
                     linked.append(partner)
@@ -476,7 +491,11 @@ class ResPartner(models.Model):
                     with self.env.cr.savepoint():
                         _customer, texts = partner._gocardless_push_one(account, api)
                 except GoCardlessError as error:
-                    failed.append((partner, partner._gocardless_push_failure(account, error)))
+                    reason = partner._gocardless_push_failure(account, error)
+                    failed.append((partner, reason))
+                    if error.kind in ACCOUNT_WIDE_FAILURES:
+                        # the same answer awaits every other contact: do not ask again
+                        stopped = _("not sent, after: %(reason)s", reason=reason)
                     continue
                 except (UserError, IntegrityError) as error:
                     # refused in Odoo after GoCardless created the customer (e.g. a link made
@@ -509,10 +528,10 @@ class ResPartner(models.Model):
                     contacts=", ".join(partner.display_name for partner in no_email),
                 )
             )
-        parts.extend(
-            _("%(contact)s failed: %(reason)s", contact=partner.display_name, reason=reason)
-            for partner, reason in failed
-        )
+        for partner, reason in failed:
+            parts.append(
+                _("%(contact)s failed: %(reason)s", contact=partner.display_name, reason=reason)
+            )
         parts.extend(notices)
         problems = bool(failed or notices)
         return self._gocardless_notification(

@@ -96,6 +96,7 @@ class TestCustomerPush(GoCardlessPushCase):
             partner.action_gocardless_push()
         self.assertIn("could not be created in GoCardless", str(caught.exception))
         self.assertIn("could not reach GoCardless", str(caught.exception))
+        self.assertIn("Trying again is safe", str(caught.exception))
         self.assertFalse(partner.gocardless_customer_ids)
         self.assertFalse(partner.gocardless_sync_decision)
         self.assertEqual(len(self.emulator.customers), 1)
@@ -272,17 +273,14 @@ class TestPushMany(GoCardlessPushCase):
 
     def test_counts_and_one_failure_does_not_undo_the_others(self):
         good_1 = self._new_partner(name="Good One", email="one@example.com")
-        failing = self._new_partner(name="Failing Two", email="two@example.com")
+        # GoCardless refuses this one (an address without a domain)
+        failing = self._new_partner(name="Failing Two", email="two@localhost")
         good_3 = self._new_partner(name="Good Three", email="three@example.com")
         linked = self._new_partner(name="Linked Four", email="four@example.com")
         self._link_customer(linked, "CU_LINKED")
         no_email = self._new_partner(name="No Mail", email=False)
         never = self._new_partner(name="Never Six", email="six@example.com")
         never.action_gocardless_decide_never()
-        # the second creation fails (a JSON 500 on each of its attempts)
-        self.emulator.inject_fault(
-            "server_error", times=3, skip=1, method="POST", path="/customers"
-        )
 
         partners = good_1 | failing | good_3 | linked | no_email | never
         action = self._run_list_action(partners)
@@ -293,7 +291,7 @@ class TestPushMany(GoCardlessPushCase):
             'synchronize", 1 failed.',
             message,
         )
-        self.assertIn("Failing Two failed: GoCardless is unavailable", message)
+        self.assertIn("Failing Two failed: GoCardless refused the data: email", message)
         self.assertIn("Without email: No Mail", message)
         self.assertEqual(action["params"]["type"], "warning")
         self.assertTrue(good_1.gocardless_customer_id)
@@ -308,14 +306,23 @@ class TestPushMany(GoCardlessPushCase):
         # nothing was sent for the linked, email-less and "never" contacts
         self.assertEqual(
             sorted(post["body"]["customers"]["email"] for post in self._posts()),
-            [
-                "one@example.com",
-                "three@example.com",
-                "two@example.com",
-                "two@example.com",
-                "two@example.com",
-            ],
+            ["one@example.com", "three@example.com", "two@localhost"],
         )
+
+    def test_a_failure_of_the_whole_account_stops_the_run(self):
+        partners = self.env["res.partner"].browse(
+            [self._new_partner(email=f"p{n}@example.com").id for n in range(4)]
+        )
+        self.emulator.inject_fault("unauthorized", skip=1, method="POST", path="/customers")
+        action = self._run_list_action(partners)
+        message = action["params"]["message"]
+        self.assertIn("1 created in GoCardless", message)
+        self.assertIn("3 failed", message)
+        self.assertIn("refused the access token (401)", message)
+        self.assertEqual(message.count("not sent, after: GoCardless refused the access token"), 2)
+        # the two contacts after the refusal were not sent at all
+        self.assertEqual(len(self._posts()), 2)
+        self.assertEqual(len(partners.gocardless_customer_ids), 1)
 
     def test_a_failure_in_odoo_after_the_creation_keeps_the_others(self):
         """GoCardless answers with a customer Odoo already links elsewhere: that contact's
