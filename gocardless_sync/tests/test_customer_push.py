@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import const
+from .common import EMULATOR_TOKEN
 from .push_common import GoCardlessPushCase
 
 
@@ -128,6 +129,24 @@ class TestCustomerPush(GoCardlessPushCase):
         self.assertIn("could not be created in GoCardless", message)
         self.assertIn("email", message)
         self.assertFalse(partner.gocardless_customer_ids)
+
+    def test_a_contact_of_another_company_uses_that_company_account(self):
+        company_b = self.env["res.company"].create({"name": "GoCardless Push B"})
+        account_b = company_b._gocardless_account()
+        account_b.write(
+            {
+                "access_token": EMULATOR_TOKEN,
+                "api_base_url": self.emulator.base_url,
+                "api_timeout": 2.0,
+            }
+        )
+        partner = self._new_partner(company_id=company_b.id)
+        self.contact_manager.company_ids |= company_b
+        partner.with_user(self.contact_manager).with_context(
+            allowed_company_ids=[self.company.id, company_b.id]
+        ).action_gocardless_push()
+        self.assertEqual(partner.gocardless_customer_ids.account_id, account_b)
+        self.assertEqual(partner.gocardless_customer_ids.company_id, company_b)
 
     def test_no_token_is_explained(self):
         self.account.access_token = False
