@@ -1,3 +1,4 @@
+import { status } from "@odoo/owl";
 import { patch } from "@web/core/utils/patch";
 import { FormController } from "@web/views/form/form_controller";
 import { GoCardlessSyncPromptDialog } from "./sync_prompt_dialog";
@@ -43,13 +44,16 @@ patch(FormController.prototype, {
     },
 
     async _gocardlessAskSync(resId, partnerName) {
-        const ask = await this.orm.call("res.partner", "gocardless_should_prompt", [[resId]]);
+        // the service itself, not this component's protected handle: the question must still
+        // work when the save was the one made on leaving the form (the controller is gone)
+        const orm = this.env.services.orm;
+        const ask = await orm.call("res.partner", "gocardless_should_prompt", [[resId]]);
         if (!ask) {
             return;
         }
         let decided = false;
         const decide = async (choice) => {
-            const action = await this.orm.call("res.partner", DECISION_METHODS[choice], [[resId]]);
+            const action = await orm.call("res.partner", DECISION_METHODS[choice], [[resId]]);
             decided = true;
             return action;
         };
@@ -61,7 +65,7 @@ patch(FormController.prototype, {
             }
             await this.env.services.action.doAction(action);
             const root = this.model.root;
-            if (root.resId === resId && !(await root.isDirty())) {
+            if (status(this) !== "destroyed" && root.resId === resId && !(await root.isDirty())) {
                 await root.load();
             }
         };
