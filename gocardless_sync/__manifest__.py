@@ -26,6 +26,13 @@
         "views/gocardless_menus.xml",
         "wizards/gocardless_customer_sync_wizard_views.xml",
         "data/ir_cron.xml",
+        # new-customer prompt, pushing and linking customers, mandate actions
+        "wizards/gocardless_customer_link_wizard_views.xml",
+        "data/ir_actions_server.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["gocardless_sync/static/src/**/*"],
+        "web.assets_tests": ["gocardless_sync/static/tests/tours/**/*"],
+    },
     "post_init_hook": "post_init_hook",
 }

@@ -122,3 +122,37 @@ MANDATE_REVIVAL_ACTIONS = frozenset({"reinstated", "resubmission_requested"})
 
 # Webhook deliveries larger than this are refused (413).
 WEBHOOK_MAX_BODY = 1024 * 1024
+
+# -- pushing customers to GoCardless (new-customer prompt, "Synchronize with GoCardless") ----
+# What the user decided about creating a contact in GoCardless (res.partner field
+# gocardless_sync_decision; empty = not asked yet).
+SYNC_DECISIONS = [
+    ("synced", "Synchronized"),
+    ("never", "Do not synchronize"),
+    ("later", "Choose later"),
+]
+# Metadata keys the addon writes on the customers it creates. GoCardless accepts at most
+# METADATA_MAX_KEYS keys per resource: these two come first, then the account's metadata
+# field mappings (so that a later customer sync reads the same values back).
+METADATA_PARTNER_ID_KEY = "odoo_partner_id"
+METADATA_PARTNER_REF_KEY = "odoo_partner_ref"  # the contact's Reference (customer number)
+# Customers have no "reference" field of their own (mandate and payment references, with
+# their per-scheme rules, belong to the mandate and payment flows): the only limits that
+# apply to a customer the addon creates are the metadata ones above.
+# Languages GoCardless accepts for a customer (ISO 639-1); others are left out.
+CUSTOMER_LANGUAGES = frozenset({"da", "de", "en", "es", "fr", "it", "nb", "nl", "pt", "sl", "sv"})
+# Idempotency keys: the client's own are uuid4 strings (36 characters), so that length is
+# known to be accepted; API_NOTES does not record GoCardless's documented maximum. The addon's
+# keys are a prefix and a hash, cut to this length.
+IDEMPOTENCY_KEY_MAX_LENGTH = 36
+IDEMPOTENCY_KEY_PREFIX = "odoo-"
+
+# Mandates that bulk payment actions may offer: usable (payments can be created on them)
+# and not removed from the contact in Odoo (archived). Use it with active_test or without.
+USABLE_MANDATE_DOMAIN = [("is_usable", "=", True), ("active", "=", True)]
+# GoCardless refuses to cancel a mandate in these statuses (cancellation_failed).
+MANDATE_FINAL_STATUSES = frozenset({"cancelled", "failed", "expired", "consumed", "blocked"})
+
+# The GoCardless groups (security/gocardless_security.xml); Manager implies Supervisor.
+GROUP_SUPERVISOR = "gocardless_sync.group_gocardless_supervisor"
+GROUP_MANAGER = "gocardless_sync.group_gocardless_manager"

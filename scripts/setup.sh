@@ -25,7 +25,7 @@ stamp="$LOCAL_DIR/setup.stamp"
 want=$( { cat "$REPO_ROOT/requirements-dev.txt" "$REPO_ROOT/gocardless_emulator/pyproject.toml"; \
           command -v "$PYTHON"; echo "$REPO_ROOT"; } | sha256sum | cut -c1-16)
 imports_ok() {
-    "$PYTHON" -c 'import gocardless_pro, openpyxl, freezegun, pytest_odoo, odoo_test_helper, pylint_odoo, gocardless_emulator' 2>/dev/null \
+    "$PYTHON" -c 'import gocardless_pro, openpyxl, freezegun, pytest_odoo, odoo_test_helper, pylint_odoo, websocket, gocardless_emulator' 2>/dev/null \
         && command -v ruff >/dev/null
 }
 if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && imports_ok; then

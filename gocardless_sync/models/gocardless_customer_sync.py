@@ -19,6 +19,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize_all
 
+from .. import const
 from ..services import matching
 from ..services.api import GoCardlessError
 from ..tools import changed_vals
@@ -27,7 +28,6 @@ _logger = logging.getLogger(__name__)
 
 # first key of the pg advisory lock taken by a customer sync (second key: the account id)
 SYNC_LOCK_CLASS = 0x6763  # "gc"
-MANAGER_GROUP = "gocardless_sync.group_gocardless_manager"
 
 
 class GoCardlessCustomerSync(models.AbstractModel):
@@ -96,7 +96,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
 
     # -- steps ---------------------------------------------------------------------------
     def _check_manager(self):
-        if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
+        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
             raise AccessError(
                 _(
                     "Only GoCardless Managers can sync customers. Ask an administrator for the "

@@ -1,8 +1,10 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
 
 
@@ -170,3 +172,85 @@ class GoCardlessMandate(models.Model):
             vals["status"] = new_status
         self.write(vals)
         return note
+
+    # -- remove from the contact / cancel in GoCardless (issue 5) ------------------------
+    @api.model
+    def _gocardless_usable_domain(self):
+        """The mandates bulk payment actions may offer: usable and not removed in Odoo."""
+        return list(const.USABLE_MANDATE_DOMAIN)
+
+    def action_gocardless_remove(self):
+        """Remove: take the mandate off its contact in Odoo (archive it). GoCardless keeps
+        it; the customer sync never brings it back (it does not write ``active``)."""
+        self.check_access("write")
+        for partner, mandates in self.grouped("partner_id").items():
+            partner.message_post(
+                body=_(
+                    "GoCardless mandate(s) %(mandates)s removed from this contact in Odoo; "
+                    "GoCardless keeps them.",
+                    mandates=", ".join(mandates.mapped("gocardless_id")),
+                )
+            )
+        self.write({"active": False})
+        return True
+
+    def action_gocardless_cancel(self):
+        """Cancel in GoCardless (Managers, after a confirmation): cancel the mandate through
+        the API and record its new status."""
+        self.ensure_one()
+        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
+            raise AccessError(
+                _(
+                    "Only GoCardless Managers can cancel mandates. Ask an administrator for the "
+                    "GoCardless Manager right."
+                )
+            )
+        self.check_access("write")
+        if self.status in const.MANDATE_FINAL_STATUSES:
+            raise UserError(
+                _(
+                    "Mandate %(mandate)s is already %(status)s in GoCardless: there is nothing "
+                    "to cancel.",
+                    mandate=self.gocardless_id,
+                    status=self._status_label(),
+                )
+            )
+        account = self.account_id
+        api = account._gocardless_api()
+        try:
+            data = api.action("mandates", "cancel", self.gocardless_id)
+        except GoCardlessError as error:
+            data = self._gocardless_after_failed_cancel(api, error)
+        self._gocardless_store(account, [data], self.customer_id)
+        message = _(
+            "Mandate %(mandate)s is now %(status)s in GoCardless.",
+            mandate=self.gocardless_id,
+            status=self._status_label(),
+        )
+        self.partner_id.message_post(body=message)
+        return self.partner_id._gocardless_notification(_("Mandate cancelled"), message)
+
+    def _gocardless_after_failed_cancel(self, api, error):
+        """A cancel GoCardless refused because the mandate is already final (e.g. an earlier
+        cancel whose answer was lost, or a cancellation by the payer): read its status, so
+        that Odoo records it. Any other failure is raised to the user."""
+        if error.kind == GoCardlessError.KIND_INVALID_STATE:
+            try:
+                data = api.get("mandates", self.gocardless_id)
+            except GoCardlessError:
+                data = None
+            if data and data.get("status") in const.MANDATE_FINAL_STATUSES:
+                return data
+        raise UserError(
+            _(
+                "GoCardless did not cancel mandate %(mandate)s. %(reason)s",
+                mandate=self.gocardless_id,
+                reason=self.account_id._gocardless_error_message(error),
+            )
+        ) from error
+
+    def _status_label(self):
+        self.ensure_one()
+        return dict(self._fields["status"]._description_selection(self.env)).get(
+            self.status, self.status
+        )

@@ -4,3 +4,8 @@ from . import test_matching
 from . import test_partner_email
 from . import test_security
 from . import test_webhook
+from . import test_customer_link
+from . import test_customer_payload
+from . import test_customer_push
+from . import test_mandate_actions
+from . import test_new_customer_prompt

@@ -1,0 +1,99 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .. import const
+from .push_common import GoCardlessPushCase
+
+
+@tagged("post_install", "-at_install")
+class TestMandateActions(GoCardlessPushCase):
+    def setUp(self):
+        super().setUp()
+        self.partner = self.env["res.partner"].create(
+            {"name": "Mandate Holder", "email": "holder@example.com"}
+        )
+        customer = self.emulator.add_customer(company_name="Holder", email="holder@example.com")
+        self.gc_active = self.emulator.add_mandate(customer["id"], status="active")
+        self.gc_pending = self.emulator.add_mandate(customer["id"], status="pending_submission")
+        self.gc_failed = self.emulator.add_mandate(customer["id"], status="failed")
+        self.link = self._link_customer(self.partner, customer["id"])
+        self.env["gocardless.mandate"]._gocardless_store(
+            self.account, list(self.emulator.mandates.values()), self.link
+        )
+        self.mandates = {m.gocardless_id: m for m in self.link.mandate_ids}
+        self.active = self.mandates[self.gc_active["id"]]
+        self.emulator.requests.clear()
+
+    def test_remove_takes_the_mandate_off_the_contact_only(self):
+        self.active.with_user(self.contact_supervisor).action_gocardless_remove()
+        self.assertFalse(self.active.active)
+        self.assertNotIn(self.active, self.partner.gocardless_mandate_ids)
+        self.assertEqual(self.emulator.mandates[self.gc_active["id"]]["status"], "active")
+        self.assertFalse(self.emulator.requests)
+        self.assertIn("GoCardless keeps", self.partner.message_ids[0].body)
+        # the customer sync refreshes it but keeps it removed
+        self.emulator.mandate_action(self.gc_active["id"], "suspended_by_payer")
+        self.env["gocardless.customer.sync"]._run(self.account, "skip")
+        self.assertEqual(self.active.status, "suspended_by_payer")
+        self.assertFalse(self.active.active)
+
+    def test_a_user_cannot_remove(self):
+        with self.assertRaises(AccessError):
+            self.active.with_user(self.contact_user).action_gocardless_remove()
+        self.assertTrue(self.active.active)
+
+    def test_bulk_payment_actions_see_only_usable_mandates(self):
+        self.active.action_gocardless_remove()
+        Mandate = self.env["gocardless.mandate"]
+        domain = Mandate._gocardless_usable_domain()
+        self.assertEqual(domain, const.USABLE_MANDATE_DOMAIN)
+        domain.append(("partner_id", "=", self.partner.id))  # a copy: the constant is intact
+        self.assertEqual(len(const.USABLE_MANDATE_DOMAIN), 2)
+        for mandates in (Mandate, Mandate.with_context(active_test=False)):
+            self.assertEqual(
+                mandates.search(domain).mapped("gocardless_id"), [self.gc_pending["id"]]
+            )
+
+    def test_cancel_in_gocardless_records_the_new_status(self):
+        action = self.active.with_user(self.contact_manager).action_gocardless_cancel()
+        self.assertEqual(self.emulator.mandates[self.gc_active["id"]]["status"], "cancelled")
+        self.assertEqual(self.active.status, "cancelled")
+        self.assertFalse(self.active.is_usable)
+        self.assertTrue(self.active.active)  # still on the contact, now cancelled
+        self.assertEqual(
+            [(r["method"], r["path"]) for r in self.emulator.requests],
+            [("POST", f"/mandates/{self.gc_active['id']}/actions/cancel")],
+        )
+        self.assertIn("Cancelled", action["params"]["message"])
+        self.assertIn("Cancelled", self.partner.message_ids[0].body)
+
+    def test_only_managers_cancel(self):
+        for user in (self.contact_supervisor, self.contact_user):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.active.with_user(user).action_gocardless_cancel()
+        self.assertFalse(self.emulator.requests)
+        self.assertEqual(self.active.status, "active")
+
+    def test_a_final_mandate_is_not_sent(self):
+        failed = self.mandates[self.gc_failed["id"]]
+        with self.assertRaises(UserError) as caught:
+            failed.action_gocardless_cancel()
+        self.assertIn("already Failed", str(caught.exception))
+        self.assertFalse(self.emulator.requests)
+
+    def test_a_cancel_whose_answer_was_lost_is_recorded_on_the_next_click(self):
+        self.emulator.inject_fault("drop", method="POST", path="/mandates")
+        with self.assertRaises(UserError) as caught:
+            self.active.action_gocardless_cancel()
+        self.assertIn("did not cancel", str(caught.exception))
+        self.assertEqual(self.active.status, "active")
+        # GoCardless did cancel it; the second click learns it and records it
+        self.active.action_gocardless_cancel()
+        self.assertEqual(self.active.status, "cancelled")
+
+    def test_a_refusal_is_explained(self):
+        self.emulator.inject_fault("server_error", method="POST", path="/mandates")
+        with self.assertRaises(UserError) as caught:
+            self.active.action_gocardless_cancel()
+        self.assertIn("GoCardless is unavailable", str(caught.exception))
+        self.assertEqual(self.active.status, "active")
