@@ -155,7 +155,8 @@ def configure_account(env, company, api_url, token, secret):
             "currency_id": False,
         }
     )
-    company._gocardless_account().write(
+    account = company._gocardless_account()
+    account.write(
         {
             "environment": "sandbox",
             "access_token": token,
@@ -166,6 +167,10 @@ def configure_account(env, company, api_url, token, secret):
             "journal_id": journal.id,
         }
     )
+    account.action_test_connection()  # the emulator runs already: shows the creditor
+    # the first customer sync is the visitor's to run: the scheduled one waits a day
+    cron = env.ref("gocardless_sync.ir_cron_gocardless_sync_customers")
+    cron.nextcall = cron.nextcall + timedelta(days=1)
 
 
 def main():

@@ -41,12 +41,14 @@ class GoCardlessAccount(models.Model):
         help="Sandbox for tests with a sandbox access token, Live to collect real money.",
     )
     access_token = fields.Char(
+        string="Access token",
         groups="base.group_system",
         copy=False,
         help="A read-write access token from the GoCardless dashboard "
         "(Developers > Create > Access token).",
     )
     webhook_secret = fields.Char(
+        string="Webhook secret",
         groups="base.group_system",
         copy=False,
         help="The secret of the webhook endpoint created in the GoCardless dashboard "
@@ -67,6 +69,7 @@ class GoCardlessAccount(models.Model):
         help="Advanced: seconds to wait for each GoCardless answer.",
     )
     webhook_url = fields.Char(
+        string="Webhook URL",
         compute="_compute_webhook_url",
         help="Give this URL to GoCardless when you create the webhook endpoint.",
     )
@@ -78,9 +81,9 @@ class GoCardlessAccount(models.Model):
         help="Connected once 'Test connection' succeeded with the current settings; back to "
         "'Not tested' whenever the token, environment or URL change.",
     )
-    connection_checked_at = fields.Datetime(readonly=True, copy=False)
+    connection_checked_at = fields.Datetime(string="Last tested", readonly=True, copy=False)
     creditor_gocardless_id = fields.Char(string="Creditor ID", readonly=True, copy=False)
-    creditor_name = fields.Char(readonly=True, copy=False)
+    creditor_name = fields.Char(string="Creditor", readonly=True, copy=False)
     last_event_polled_at = fields.Datetime(
         string="Last polled event",
         readonly=True,
