@@ -3,3 +3,4 @@ from . import test_customer_sync
 from . import test_matching
 from . import test_partner_email
 from . import test_security
+from . import test_balance_export
