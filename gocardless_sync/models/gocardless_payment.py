@@ -71,7 +71,6 @@ class GoCardlessPayment(models.Model):
         string="Customer",
         compute="_compute_partner_id",
         store=True,
-        precompute=True,
         index=True,
     )
     account_payment_id = fields.Many2one(

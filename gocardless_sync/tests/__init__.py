@@ -4,3 +4,5 @@ from . import test_matching
 from . import test_partner_email
 from . import test_security
 from . import test_balance_export
+from . import test_payment_recording
+from . import test_payment_collection
