@@ -58,7 +58,10 @@ def _create_data(env, count, prefix):
         [("company_id", "=", company.id), ("type", "=", "general")], limit=1
     )
     partners = env["res.partner"].create(
-        [{"name": f"{prefix} customer {n:05d}", "email": f"{prefix}{n}@example.com"} for n in range(count)]
+        [
+            {"name": f"{prefix} customer {n:05d}", "email": f"{prefix}{n}@example.com"}
+            for n in range(count)
+        ]
     )
     lines = [
         (0, 0, {"account_id": receivable.id, "partner_id": partner.id, "name": "Balance",
@@ -71,7 +74,12 @@ def _create_data(env, count, prefix):
         env["account.move"]
         .with_context(tracking_disable=True)
         .create(
-            {"move_type": "entry", "date": "2025-01-10", "journal_id": journal.id, "line_ids": lines}
+            {
+                "move_type": "entry",
+                "date": "2025-01-10",
+                "journal_id": journal.id,
+                "line_ids": lines,
+            }
         )
     )
     move.action_post()

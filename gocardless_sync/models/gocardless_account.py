@@ -392,10 +392,7 @@ class GoCardlessAccount(models.Model):
         partners = self.env["res.partner"].browse([partner.id for (partner,) in linked])
         if not partners:
             raise UserError(
-                _(
-                    "No contact is linked to a GoCardless customer yet: run Sync customers "
-                    "first."
-                )
+                _("No contact is linked to a GoCardless customer yet: run Sync customers first.")
             )
         batch = self.env["gocardless.export"]._gocardless_export(self, partners)
         return batch._get_records_action(name=batch.name, context={})

@@ -159,9 +159,7 @@ class GoCardlessExport(models.Model):
             self._check_charge_date(vals.get("charge_date"), today)
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("gocardless.export") or "/"
-        return super(GoCardlessExport, self.with_context(mail_create_nolog=True)).create(
-            vals_list
-        )
+        return super(GoCardlessExport, self.with_context(mail_create_nolog=True)).create(vals_list)
 
     def write(self, vals):
         if "charge_date" not in vals:
@@ -185,7 +183,9 @@ class GoCardlessExport(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_started(self):
         started = self.filtered(
-            lambda batch: any(line.payment_id or line.gocardless_payment_ids for line in batch.line_ids)
+            lambda batch: any(
+                line.payment_id or line.gocardless_payment_ids for line in batch.line_ids
+            )
         )
         if started:
             raise UserError(
@@ -298,9 +298,7 @@ class GoCardlessExport(models.Model):
             },
         )
         batch.invalidate_recordset()
-        batch._gocardless_store_files(
-            [self._gocardless_file_row(item) for item in plan["lines"]]
-        )
+        batch._gocardless_store_files([self._gocardless_file_row(item) for item in plan["lines"]])
         _logger.info(
             "GoCardless export %s: %s lines, %s skipped",
             batch.name,
@@ -322,12 +320,17 @@ class GoCardlessExport(models.Model):
             return
         now = fields.Datetime.now()
         fixed = dict(
-            constants, create_uid=self.env.uid, write_uid=self.env.uid, create_date=now, write_date=now
+            constants,
+            create_uid=self.env.uid,
+            write_uid=self.env.uid,
+            create_date=now,
+            write_date=now,
         )
         names = list(fixed) + list(columns)
         self.env.cr.execute(
             SQL(
-                "INSERT INTO %(table)s (%(columns)s) SELECT %(constants)s, u.* FROM unnest(%(arrays)s) AS u",
+                "INSERT INTO %(table)s (%(columns)s)"
+                " SELECT %(constants)s, u.* FROM unnest(%(arrays)s) AS u",
                 table=SQL.identifier(Model._table),
                 columns=SQL(", ").join(SQL.identifier(name) for name in names),
                 constants=SQL(", ").join(SQL("%s", value) for value in fixed.values()),
@@ -346,7 +349,11 @@ class GoCardlessExport(models.Model):
         return self.env.execute_query_dict(
             query.select(
                 *(
-                    SQL("%s AS %s", model._field_to_sql(query.table, name, query), SQL.identifier(name))
+                    SQL(
+                        "%s AS %s",
+                        model._field_to_sql(query.table, name, query),
+                        SQL.identifier(name),
+                    )
                     for name in field_names
                 )
             )
@@ -515,9 +522,7 @@ class GoCardlessExport(models.Model):
             )
 
         for partner_id in commercial_ids:
-            partner_balances = per_partner.get(partner_id) or [
-                (company.currency_id, Decimal(0))
-            ]
+            partner_balances = per_partner.get(partner_id) or [(company.currency_id, Decimal(0))]
             for currency, amount in sorted(partner_balances, key=lambda item: item[0].name):
                 code = currency.name
                 partner_mandates = mandates.get(partner_id, [])
@@ -568,8 +573,7 @@ class GoCardlessExport(models.Model):
                             collected=", ".join(
                                 sorted(
                                     {
-                                        f"{mandate['currency_code'] or '?'} "
-                                        f"({mandate['scheme']})"
+                                        f"{mandate['currency_code'] or '?'} ({mandate['scheme']})"
                                         for mandate in usable
                                     }
                                 )
@@ -742,7 +746,7 @@ class GoCardlessExport(models.Model):
 
     # -- Add balances as payments --------------------------------------------------------
     def action_record_payments(self):
-        """"Add balances as payments": one posted inbound Odoo payment per line that has
+        """ "Add balances as payments": one posted inbound Odoo payment per line that has
         none (on the account's GoCardless journal), reconciled with the customer's oldest
         open receivables when the batch says so. Lines whose GoCardless payment failed are
         not recorded. A second run records nothing and says so."""
@@ -767,8 +771,7 @@ class GoCardlessExport(models.Model):
         message = _("%(count)s payments recorded.", count=len(recorded))
         if refused:
             message += " " + _(
-                "Not recorded, their GoCardless payments failed or were cancelled: "
-                "%(references)s.",
+                "Not recorded, their GoCardless payments failed or were cancelled: %(references)s.",
                 references=", ".join(refused.mapped("reference")),
             )
         return self._notify(message, "success")
@@ -887,7 +890,7 @@ class GoCardlessExport(models.Model):
 
     # -- Collect through GoCardless ------------------------------------------------------
     def action_collect(self):
-        """"Collect through GoCardless": create the GoCardless payment of every line that
+        """ "Collect through GoCardless": create the GoCardless payment of every line that
         has none, through the API, with the line's reference as idempotency key and as
         metadata ``odoo_ref``.
 

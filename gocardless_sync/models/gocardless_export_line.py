@@ -50,9 +50,7 @@ class GoCardlessExportLine(models.Model):
     mandate_gocardless_id = fields.Char(related="mandate_id.gocardless_id", string="Mandate ID")
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
-    charge_date = fields.Date(
-        readonly=True, help="Empty: GoCardless charges as soon as possible."
-    )
+    charge_date = fields.Date(readonly=True, help="Empty: GoCardless charges as soon as possible.")
     description = fields.Char(readonly=True, help="The payment description the customer sees.")
     note = fields.Char(readonly=True)
     payment_id = fields.Many2one(

@@ -141,11 +141,11 @@ class GoCardlessPayment(models.Model):
                 raise ValidationError(
                     _(
                         "GoCardless payment %(payment)s and its export line %(line)s point at "
-                        "different Odoo payments (%(odoo)s and %(line_payment)s).",
+                        "different Odoo payments (ids %(odoo)s and %(line_payment)s).",
                         payment=payment.gocardless_id,
                         line=line.reference,
-                        odoo=payment.account_payment_id.display_name,
-                        line_payment=line.payment_id.display_name,
+                        odoo=payment.account_payment_id.id,
+                        line_payment=line.payment_id.id,
                     )
                 )
 
@@ -221,6 +221,9 @@ class GoCardlessPayment(models.Model):
         }
         to_create, updated = [], self.browse()
         now = fields.Datetime.now()
+        # lines that have their GoCardless payment already (or get one in this call)
+        claimed = {line.id for line in lines_by_ref.values() if line.gocardless_payment_ids}
+        duplicates = []
         for data in payments_data:
             vals = self._gocardless_vals_from_api(data, currencies, mandates)
             payment = existing.get(data["id"])
@@ -234,6 +237,13 @@ class GoCardlessPayment(models.Model):
                     updated |= payment
                 continue
             line = lines_by_ref.get(vals["odoo_ref"])
+            if line and line.id in claimed:
+                # a second GoCardless payment for the same line: e.g. the file was uploaded
+                # twice, or uploaded and collected through the API
+                duplicates.append((line, data["id"]))
+                line = None
+            elif line:
+                claimed.add(line.id)
             vals.update(
                 account_id=account.id,
                 status=data.get("status"),
@@ -244,6 +254,17 @@ class GoCardlessPayment(models.Model):
             to_create.append(vals)
         created = self.create(to_create) if to_create else self.browse()
         created._gocardless_sync_account_payment()
+        for line, gocardless_id in duplicates:
+            line.export_id.message_post(
+                body=_(
+                    "GoCardless has another payment, %(payment)s, for %(reference)s, which "
+                    "already has %(first)s: the balance would be collected twice. Cancel one of "
+                    "them in the GoCardless dashboard.",
+                    payment=gocardless_id,
+                    reference=line.reference,
+                    first=line.gocardless_payment_ids[:1].gocardless_id,
+                )
+            )
         return created, updated - created
 
     # -- the lifecycle -------------------------------------------------------------------
@@ -327,13 +348,19 @@ class GoCardlessPayment(models.Model):
     def _gocardless_sync_account_payment(self, event=None, note=None, retried=False):
         """Bring each linked Odoo payment in line with the GoCardless status (idempotent)."""
         for payment in self.filtered("account_payment_id"):
+            if not (
+                retried
+                or payment.status == "paid_out"
+                or payment.status in const.PAYMENT_FAILED_STATUSES
+            ):
+                continue
+            payment._check_account_payment_access()
             odoo_payment = payment.account_payment_id
             if payment.status in const.PAYMENT_FAILED_STATUSES:
                 if odoo_payment.state not in ("canceled", "rejected"):
                     payment._gocardless_undo_account_payment(event=event, note=note)
             elif payment.status == "paid_out":
                 if odoo_payment.state == "in_process":
-                    payment._check_account_payment_access()
                     odoo_payment.action_validate()
                     odoo_payment.message_post(
                         body=payment._gocardless_status_text(event, note)
@@ -341,7 +368,6 @@ class GoCardlessPayment(models.Model):
                         + _("GoCardless has paid the money out to the creditor's bank.")
                     )
             elif retried and odoo_payment.state == "canceled":
-                payment._check_account_payment_access()
                 odoo_payment.action_draft()
                 odoo_payment.action_post()
                 odoo_payment.message_post(
@@ -360,12 +386,10 @@ class GoCardlessPayment(models.Model):
         except AccessError as error:
             raise AccessError(
                 _(
-                    "GoCardless payment %(payment)s changed to %(status)s, which changes the "
-                    "Odoo payment %(odoo)s. That needs the Invoicing rights: ask an "
-                    "accountant to refresh it.",
+                    "GoCardless payment %(payment)s is now %(status)s, which changes its Odoo "
+                    "payment. That needs the Invoicing rights: ask an accountant to refresh it.",
                     payment=self.gocardless_id,
                     status=self.status,
-                    odoo=self.account_payment_id.display_name,
                 )
             ) from error
 
@@ -383,7 +407,6 @@ class GoCardlessPayment(models.Model):
           only the fallback.
         """
         self.ensure_one()
-        self._check_account_payment_access()
         odoo_payment = self.account_payment_id
         text = self._gocardless_status_text(event, note)
         problem = None

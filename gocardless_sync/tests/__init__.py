@@ -6,3 +6,4 @@ from . import test_security
 from . import test_balance_export
 from . import test_payment_recording
 from . import test_payment_collection
+from . import test_payment_security

@@ -5,9 +5,9 @@ the addon talks to ``gocardless_emulator`` served on 127.0.0.1 on a free port. O
 serves the whole test process; every test starts with it empty (``reset``).
 """
 
-from gocardless_emulator import Emulator
-
 from odoo.tests import TransactionCase, new_test_user
+
+from gocardless_emulator import Emulator
 
 EMULATOR_TOKEN = "emulator-test-token"
 _emulator = None

@@ -34,8 +34,10 @@ class GoCardlessPaymentCase(GoCardlessCase):
 
     @classmethod
     def _activate_currency(cls, code, rate):
-        currency = cls.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", code)], limit=1
+        currency = (
+            cls.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
         )
         currency.rate_ids.unlink()
         currency.write(
@@ -109,14 +111,16 @@ class GoCardlessPaymentCase(GoCardlessCase):
 
     def _line(self, batch, partner, currency=None):
         return batch.line_ids.filtered(
-            lambda line: line.partner_id == partner
-            and (currency is None or line.currency_id == currency)
+            lambda line: (
+                line.partner_id == partner and (currency is None or line.currency_id == currency)
+            )
         )
 
     def _skip(self, batch, partner, currency=None):
         return batch.skip_ids.filtered(
-            lambda skip: skip.partner_id == partner
-            and (currency is None or skip.currency_id == currency)
+            lambda skip: (
+                skip.partner_id == partner and (currency is None or skip.currency_id == currency)
+            )
         )
 
     @staticmethod

@@ -71,7 +71,10 @@ class TestBalanceExport(GoCardlessPaymentCase):
         self._mandate(partner, scheme="sepa_core")
         batch = self._export(partner)
         self.assertEqual(
-            {line.currency_id.name: to_decimal(line.amount, line.currency_id) for line in batch.line_ids},
+            {
+                line.currency_id.name: to_decimal(line.amount, line.currency_id)
+                for line in batch.line_ids
+            },
             {"GBP": Decimal("69.75"), "EUR": Decimal("50.00")},
         )
         eur_line = self._line(batch, partner, self.eur)
@@ -116,7 +119,9 @@ class TestBalanceExport(GoCardlessPaymentCase):
         ok = self._partner("Good Payer", email="good@example.com")
         self._invoice(ok, 14.0, self.gbp)
         self._mandate(ok)
-        partners = no_mandate | cancelled | removed | in_credit | nothing | wrong_currency | yen | ok
+        partners = (
+            no_mandate | cancelled | removed | in_credit | nothing | wrong_currency | yen | ok
+        )
         batch = self._export(partners)
         self.assertEqual(batch.line_ids.partner_id, ok)
         expected = {
@@ -228,15 +233,21 @@ class TestBalanceExport(GoCardlessPaymentCase):
         )
 
     def test_contacts_server_action(self):
-        server_action = self.env.ref("gocardless_sync.res_partner_action_gocardless_export_balances")
+        server_action = self.env.ref(
+            "gocardless_sync.res_partner_action_gocardless_export_balances"
+        )
         self.assertEqual(server_action.binding_model_id.model, "res.partner")
-        self.assertIn(self.env.ref("gocardless_sync.group_gocardless_manager"), server_action.groups_id)
+        self.assertIn(
+            self.env.ref("gocardless_sync.group_gocardless_manager"), server_action.groups_id
+        )
         partner = self._partner("Via Action", email="action@example.com")
         self._invoice(partner, 12.5, self.gbp)
         self._mandate(partner)
-        action = server_action.with_user(self.gc_accountant).with_context(
-            active_model="res.partner", active_ids=partner.ids, active_id=partner.id
-        ).run()
+        action = (
+            server_action.with_user(self.gc_accountant)
+            .with_context(active_model="res.partner", active_ids=partner.ids, active_id=partner.id)
+            .run()
+        )
         self.assertEqual(action["res_model"], "gocardless.export")
         batch = self.env["gocardless.export"].browse(action["res_id"])
         self.assertEqual(to_decimal(batch.line_ids.amount, self.gbp), Decimal("12.50"))
@@ -284,9 +295,7 @@ class TestExportFiles(GoCardlessPaymentCase):
         self.assertEqual(batch.csv_attachment_id.res_model, "gocardless.export")
         self.assertEqual(batch.csv_attachment_id.res_id, batch.id)
         action = batch.action_download_csv()
-        self.assertEqual(
-            action["url"], f"/web/content/{batch.csv_attachment_id.id}?download=true"
-        )
+        self.assertEqual(action["url"], f"/web/content/{batch.csv_attachment_id.id}?download=true")
 
     def test_xlsx_cell_by_cell(self):
         batch = self._known_batch()
@@ -339,7 +348,10 @@ class TestExportQueries(GoCardlessPaymentCase):
 
     def _customers(self, count, offset):
         partners = self.env["res.partner"].create(
-            [{"name": f"Bulk {offset + n}", "email": f"bulk{offset + n}@example.com"} for n in range(count)]
+            [
+                {"name": f"Bulk {offset + n}", "email": f"bulk{offset + n}@example.com"}
+                for n in range(count)
+            ]
         )
         receivable = self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("account_type", "=", "asset_receivable")],
@@ -354,9 +366,16 @@ class TestExportQueries(GoCardlessPaymentCase):
             for n, partner in enumerate(partners)
         ]  # fmt: skip
         total = sum(line[2]["debit"] for line in lines)
-        lines.append((0, 0, {"account_id": income.id, "debit": 0.0, "credit": total, "name": "Sales"}))
+        lines.append(
+            (0, 0, {"account_id": income.id, "debit": 0.0, "credit": total, "name": "Sales"})
+        )
         move = self.env["account.move"].create(
-            {"move_type": "entry", "date": "2025-01-10", "journal_id": self.sale_journal.id, "line_ids": lines}
+            {
+                "move_type": "entry",
+                "date": "2025-01-10",
+                "journal_id": self.sale_journal.id,
+                "line_ids": lines,
+            }
         )
         move.action_post()
         customers = self.env["gocardless.customer"].create(

@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 import psycopg2
 
@@ -7,6 +8,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import const
+from ..models import gocardless_export
 from .payment_common import GoCardlessPaymentCase
 
 
@@ -68,16 +70,16 @@ class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
                 )
         for request in self._payment_creates():
             body = request["body"]["payments"]
-            self.assertEqual(
-                request["headers"]["Idempotency-Key"], body["metadata"]["odoo_ref"]
-            )
+            self.assertEqual(request["headers"]["Idempotency-Key"], body["metadata"]["odoo_ref"])
             self.assertIsInstance(body["amount"], int)
         # run again: nothing new anywhere
         again = self._collect()
         self.assertIn("Nothing to collect", again["params"]["message"])
         self.assertEqual(len(self.emulator.payments), 3)
         self.assertEqual(len(self._payment_creates()), 3)
-        self.assertEqual(self.partners[0].gocardless_payment_ids, self.lines[0].gocardless_payment_id)
+        self.assertEqual(
+            self.partners[0].gocardless_payment_ids, self.lines[0].gocardless_payment_id
+        )
 
     def test_fault_in_the_middle_then_rerun_without_duplicates(self):
         self._setup_batch(count=4)
@@ -201,14 +203,41 @@ class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(len(self._payment_creates()), 1)
         self.assertEqual(self.batch.collected_count, 3)
 
-    def test_refresh_reads_by_date_for_many_mandates(self):
+    def test_a_line_collected_twice_is_reported(self):
         self._setup_batch(count=1)
+        self._collect()
+        first = self.lines.gocardless_payment_id
+        second = self._upload(self.lines)  # the file uploaded as well
+        self.batch.action_refresh_from_gocardless()
+        self.assertEqual(self.lines.gocardless_payment_ids, first)
+        duplicate = self.env["gocardless.payment"].search([("gocardless_id", "=", second["id"])])
+        self.assertTrue(duplicate)
+        self.assertFalse(duplicate.export_line_id)
+        self.assertEqual(duplicate.partner_id, self.lines.partner_id)
+        note = self.batch.message_ids[0].body
+        self.assertIn(f"another payment, {second['id']}, for {self.lines.reference}", note)
+        self.assertIn("collected twice", note)
+
+    def test_refresh_lists_per_mandate_or_by_date(self):
+        self._setup_batch(count=2)
         self._upload(self.lines[0])
         self.batch._gocardless_refresh(self.account._gocardless_api())
         queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
+        self.assertEqual(
+            sorted(query["mandate"] for query in queries),
+            sorted(self.lines.mandate_id.mapped("gocardless_id")),
+        )
+        self.assertTrue(
+            all(query["created_at[gte]"] == "2025-03-02T10:00:00.000Z" for query in queries)
+        )
+        # beyond a few mandates, one list by creation date (every page)
+        self.emulator.requests.clear()
+        with patch.object(gocardless_export, "REFRESH_PER_MANDATE_MAX", 1):
+            self.batch._gocardless_refresh(self.account._gocardless_api())
+        queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
         self.assertEqual(len(queries), 1)
-        self.assertEqual(queries[0].get("mandate"), self.lines[0].mandate_id.gocardless_id)
-        self.assertIn("created_at[gte]", queries[0])
+        self.assertNotIn("mandate", queries[0])
+        self.assertEqual(self.lines[0].gocardless_status, "pending_submission")
 
     def test_currency_mismatch_is_reported_and_gocardless_wins(self):
         self._setup_batch(count=2)
@@ -220,8 +249,12 @@ class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(gc_payment.currency_id, self.eur)
         self.assertEqual(gc_payment.amount, 20.0)
         note = self.batch.message_ids[0].body
-        self.assertIn(f"{self.lines[0].reference}: GoCardless collects 20.00 EUR instead of 10.50 GBP", note)
-        self.assertIn(f"{self.lines[1].reference}: GoCardless collects 0.31 GBP instead of 0.30 GBP", note)
+        self.assertIn(
+            f"{self.lines[0].reference}: GoCardless collects 20.00 EUR instead of 10.50 GBP", note
+        )
+        self.assertIn(
+            f"{self.lines[1].reference}: GoCardless collects 0.31 GBP instead of 0.30 GBP", note
+        )
         self.batch.with_user(self.gc_accountant).action_record_payments()
         payment = self.lines[0].payment_id
         self.assertEqual((payment.amount, payment.currency_id), (20.0, self.eur))
@@ -350,14 +383,18 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         retry = self.gc_payment.account_id._gocardless_api().action(
             "payments", "retry", self.gc_payment.gocardless_id
         )
-        event = [e for e in self.emulator.events.values() if e["action"] == const.PAYMENT_RETRY_ACTION][-1]
+        event = [
+            e for e in self.emulator.events.values() if e["action"] == const.PAYMENT_RETRY_ACTION
+        ][-1]
         self.gc_payment._gocardless_apply_status(retry["status"], event=event)
         self.assertEqual(self.gc_payment.status, "pending_submission")
         self.assertEqual(self.gc_payment.last_event_id, event["id"])
         self.assertEqual(self.payment.state, "in_process")
         self.assertIn("retries", self.payment.message_ids[0].body)
         # the same event twice is applied once
-        self.assertFalse(self.gc_payment._gocardless_apply_status("pending_submission", event=event))
+        self.assertFalse(
+            self.gc_payment._gocardless_apply_status("pending_submission", event=event)
+        )
 
     def test_refresh_applies_statuses(self):
         self.emulator.payment_action(self.gc_payment.gocardless_id, "failed")
