@@ -236,6 +236,13 @@ class GoCardlessPayment(models.Model):
                 if payment._gocardless_apply_status(data.get("status")):
                     updated |= payment
                 continue
+            if data.get("status") not in const.PAYMENT_STATUS_RANK:
+                _logger.warning(
+                    "Ignoring GoCardless payment %s of unknown status %r",
+                    data["id"],
+                    data.get("status"),
+                )
+                continue
             line = lines_by_ref.get(vals["odoo_ref"])
             if line and line.id in claimed:
                 # a second GoCardless payment for the same line: e.g. the file was uploaded
@@ -252,7 +259,13 @@ class GoCardlessPayment(models.Model):
                 account_payment_id=line.payment_id.id if line else False,
             )
             to_create.append(vals)
-        created = self.create(to_create) if to_create else self.browse()
+        created = self.browse()
+        if to_create:
+            # no "created" note nor follower per payment: a refresh may bring thousands
+            created = self.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True
+            ).create(to_create)
+            created = created.with_env(self.env)
         created._gocardless_sync_account_payment()
         for line, gocardless_id in duplicates:
             line.export_id.message_post(

@@ -60,20 +60,22 @@ class GoCardlessPaymentCase(GoCardlessCase):
         self._mandate_counter = 0
 
     # -- data ----------------------------------------------------------------------------
-    def _partner(self, name, **vals):
-        return self.env["res.partner"].create(dict({"name": name}, **vals))
+    @classmethod
+    def _partner(cls, name, **vals):
+        return cls.env["res.partner"].create(dict({"name": name}, **vals))
 
-    def _invoice(self, partner, amount, currency=None, date="2025-01-10", move_type="out_invoice"):
+    @classmethod
+    def _invoice(cls, partner, amount, currency=None, date="2025-01-10", move_type="out_invoice"):
         """A posted customer invoice (or credit note) of one untaxed line."""
-        move = self.env["account.move"].create(
+        move = cls.env["account.move"].create(
             {
                 "move_type": move_type,
                 "partner_id": partner.id,
                 "invoice_date": date,
                 "date": date,
                 "invoice_date_due": date,
-                "currency_id": (currency or self.usd).id,
-                "journal_id": self.sale_journal.id,
+                "currency_id": (currency or cls.usd).id,
+                "journal_id": cls.sale_journal.id,
                 "invoice_line_ids": [
                     Command.create(
                         {"name": "Service", "quantity": 1, "price_unit": amount, "tax_ids": []}

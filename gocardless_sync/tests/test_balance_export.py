@@ -7,7 +7,7 @@ from decimal import Decimal
 import openpyxl
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from .. import const
 from ..services import export_files
@@ -16,9 +16,9 @@ from .payment_common import GoCardlessPaymentCase
 
 
 @tagged("post_install", "-at_install")
-class TestMoney(GoCardlessPaymentCase):
+class TestMoney(TransactionCase):
     def test_decimal_conversions(self):
-        gbp = self.gbp
+        gbp = self.env.ref("base.GBP")
         self.assertEqual(to_decimal(0.1 + 0.2, gbp), Decimal("0.30"))
         self.assertEqual(str(to_decimal(0.1 + 0.2, gbp)), "0.30")
         self.assertEqual(to_decimal(1234567.89, gbp), Decimal("1234567.89"))
@@ -348,10 +348,7 @@ class TestExportQueries(GoCardlessPaymentCase):
 
     def _customers(self, count, offset):
         partners = self.env["res.partner"].create(
-            [
-                {"name": f"Bulk {offset + n}", "email": f"bulk{offset + n}@example.com"}
-                for n in range(count)
-            ]
+            [{"name": f"Bulk {offset + n}"} for n in range(count)]
         )
         receivable = self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("account_type", "=", "asset_receivable")],

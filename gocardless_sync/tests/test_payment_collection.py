@@ -13,14 +13,20 @@ from .payment_common import GoCardlessPaymentCase
 
 
 class CollectionMixin:
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # four customers with open invoices (GBP); each test gives mandates to those it needs
+        cls.customers = cls.env["res.partner"]
+        for n, amount in enumerate([10.5, 0.3, 1234567.89, 7.0]):
+            partner = cls._partner(f"Customer {n}", email=f"c{n}@example.com")
+            cls._invoice(partner, amount, cls.gbp)
+            cls.customers |= partner
+
     def _setup_batch(self, count=4, charge_date=None):
-        self.partners = self.env["res.partner"]
-        amounts = [10.5, 0.3, 1234567.89, 7.0, 12.0, 13.0][:count]
-        for n, amount in enumerate(amounts):
-            partner = self._partner(f"Customer {n}", email=f"c{n}@example.com")
-            self._invoice(partner, amount, self.gbp)
+        self.partners = self.customers[:count]
+        for partner in self.partners:
             self._mandate(partner)
-            self.partners |= partner
         self.batch = self._export(self.partners, charge_date=charge_date)
         self.lines = self.batch.line_ids.sorted("sequence")
         return self.batch

@@ -11,17 +11,21 @@ from .payment_common import GoCardlessPaymentCase
 
 @tagged("post_install", "-at_install")
 class TestRecordPayments(GoCardlessPaymentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alice = cls._partner("Alice", email="alice@example.com")
+        cls.bob = cls._partner("Bob", email="bob@example.com")
+        cls.alice_old = cls._invoice(cls.alice, 100.0, cls.gbp, date="2025-01-05")
+        cls.alice_new = cls._invoice(cls.alice, 50.0, cls.gbp, date="2025-02-05")
+        cls.alice_refund = cls._invoice(
+            cls.alice, 30.0, cls.gbp, date="2025-02-10", move_type="out_refund"
+        )
+        cls.bob_invoice = cls._invoice(cls.bob, 0.10, cls.eur)
+        cls.bob_invoice_2 = cls._invoice(cls.bob, 0.20, cls.eur)
+
     def setUp(self):
         super().setUp()
-        self.alice = self._partner("Alice", email="alice@example.com")
-        self.bob = self._partner("Bob", email="bob@example.com")
-        self.alice_old = self._invoice(self.alice, 100.0, self.gbp, date="2025-01-05")
-        self.alice_new = self._invoice(self.alice, 50.0, self.gbp, date="2025-02-05")
-        self.alice_refund = self._invoice(
-            self.alice, 30.0, self.gbp, date="2025-02-10", move_type="out_refund"
-        )
-        self.bob_invoice = self._invoice(self.bob, 0.10, self.eur)
-        self.bob_invoice_2 = self._invoice(self.bob, 0.20, self.eur)
         self._mandate(self.alice)
         self._mandate(self.bob, scheme="sepa_core")
         self.batch = self._export(self.alice | self.bob)
