@@ -442,6 +442,7 @@ class GoCardlessExport(models.Model):
                     "id": mandate["id"],
                     "gocardless_id": mandate["gocardless_id"],
                     "status": mandate["status"],
+                    # as USABLE_MANDATE_DOMAIN, on the row read above
                     "usable": bool(mandate["is_usable"] and mandate["active"]),
                     "active": mandate["active"],
                     "currency_code": const.SCHEME_CURRENCY.get(mandate["scheme"] or ""),
@@ -934,7 +935,7 @@ class GoCardlessExport(models.Model):
         """Create one line's GoCardless payment. None when done; a GoCardlessError that
         should stop the run; or a message (the line is refused and marked)."""
         mandate = line.mandate_id
-        if not (mandate.is_usable and mandate.active):
+        if not mandate.filtered_domain(USABLE_MANDATE_DOMAIN):
             message = _(
                 "Mandate %(mandate)s cannot take payments any more (%(status)s).",
                 mandate=mandate.gocardless_id,
