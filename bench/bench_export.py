@@ -114,7 +114,12 @@ def _create_data(env, count, prefix):
 
 def bench_export(env, count=10000, prefix="bx"):
     """Export the balances of ``count`` new customers; return seconds and queries of the
-    export alone (see the module's docstring)."""
+    export alone (see the module's docstring).
+
+    :param env: an environment of the company to use whose user may export (GoCardless
+        Manager with Invoicing rights; a superuser environment is fine). The company's
+        currency must be one GoCardless collects (the generic chart's USD is).
+    """
     partners, total = _create_data(env, count, prefix)
     env.invalidate_all()
     cr = env.cr

@@ -86,8 +86,23 @@ class GoCardlessExport(models.Model):
     recorded_count = fields.Integer(compute="_compute_counts", string="Recorded")
     collected_count = fields.Integer(compute="_compute_counts", string="Collected")
     totals = fields.Char(compute="_compute_totals", help="The total of the lines per currency.")
-    csv_attachment_id = fields.Many2one("ir.attachment", string="CSV file", readonly=True)
-    xlsx_attachment_id = fields.Many2one("ir.attachment", string="XLSX file", readonly=True)
+    csv_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="CSV file",
+        readonly=True,
+        help="The file to upload in the GoCardless dashboard (Payments > Import), with the "
+        "columns of GoCardless's bulk payment import. Amounts are in major units with the "
+        "currency's decimals (10.50 is ten pounds fifty, not 1050 pence); charge dates are "
+        "YYYY-MM-DD, empty for as soon as possible; payment.metadata.odoo_ref is the line's "
+        "reference.",
+    )
+    xlsx_attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="XLSX file",
+        readonly=True,
+        help="The same columns as the CSV file, as a spreadsheet: IDs and dates are text cells, "
+        "amounts are numbers in major units with the currency's decimals.",
+    )
 
     _sql_constraints = [("name_uniq", "unique(name)", "An export's name is unique.")]
 
