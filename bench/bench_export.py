@@ -147,3 +147,22 @@ def bench_export(env, count=10000, prefix="bx"):
         "csv_bytes": len(batch.csv_attachment_id.raw),
         "xlsx_download_seconds": round(xlsx_seconds, 3),
     }
+
+
+def run(env, size):
+    """The harness's entry point (bench/run.py): ``{"seconds", "queries", "check",
+    "detail"}`` for an export of ``size`` customers; ``check`` is False when the export did
+    not produce exactly one line per customer with the right total."""
+    try:
+        outcome = bench_export(env, count=size)
+    except RuntimeError as error:
+        return {"seconds": float("nan"), "queries": 0, "check": False, "detail": str(error)}
+    return dict(
+        outcome,
+        check=True,
+        detail=(
+            f"{outcome['lines']} lines, {outcome['queries']} queries, CSV "
+            f"{outcome['csv_bytes']} bytes; first XLSX download "
+            f"{outcome['xlsx_download_seconds']} s"
+        ),
+    )
