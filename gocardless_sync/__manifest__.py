@@ -21,6 +21,8 @@
         "views/gocardless_mandate_views.xml",
         "views/gocardless_sync_log_views.xml",
         "views/gocardless_event_views.xml",
+        "views/gocardless_payment_views.xml",
+        "views/gocardless_export_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/gocardless_menus.xml",
@@ -29,6 +31,7 @@
         # new-customer prompt, pushing and linking customers, mandate actions
         "wizards/gocardless_customer_link_wizard_views.xml",
         "data/ir_actions_server.xml",
+        "data/ir_sequence.xml",
     ],
     "assets": {
         "web.assets_backend": ["gocardless_sync/static/src/**/*"],

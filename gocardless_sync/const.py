@@ -46,6 +46,53 @@ PAYMENT_STATUSES = [
     ("charged_back", "Charged back"),
 ]
 
+# The order of payment statuses: a status never replaces one of a higher rank (events and
+# webhooks arrive in any order). Rank 5 ends a payment without money; a charge-back comes
+# after a payout. The one move back is a retry of a failed payment (resubmission_requested).
+PAYMENT_STATUS_RANK = {
+    "pending_customer_approval": 0,
+    "pending_submission": 1,
+    "submitted": 2,
+    "confirmed": 3,
+    "paid_out": 4,
+    "cancelled": 5,
+    "customer_approval_denied": 5,
+    "failed": 5,
+    "charged_back": 6,
+}
+# GoCardless will not (or no longer) collect these payments: the Odoo payment is undone.
+PAYMENT_FAILED_STATUSES = frozenset(
+    {"failed", "charged_back", "cancelled", "customer_approval_denied"}
+)
+# The payment event action of a retry (failed -> pending_submission).
+PAYMENT_RETRY_ACTION = "resubmission_requested"
+
+# Why a partner's balance is left out of a balance export.
+EXPORT_SKIP_REASONS = [
+    ("no_mandate", "No mandate"),
+    ("mandate_not_usable", "Mandate not usable"),
+    ("nothing_due", "Nothing due or in credit"),
+    ("currency_not_supported", "Currency not supported"),
+    ("pending_export", "Already being collected"),
+]
+# Dashboard bulk payment import (Payments > Import): its columns, in this order. The last
+# one is the metadata column that carries the export line's reference.
+BULK_IMPORT_METADATA_KEY = "odoo_ref"
+BULK_IMPORT_COLUMNS = (
+    "mandate.id",
+    "customer.id",
+    "customer.given_name",
+    "customer.family_name",
+    "customer.company_name",
+    "customer.email",
+    "payment.amount",
+    "payment.currency",
+    "payment.description",
+    "payment.charge_date",
+    f"payment.metadata.{BULK_IMPORT_METADATA_KEY}",
+)
+BULK_IMPORT_CELL_MAX_LENGTH = 100
+
 # The currency each direct-debit scheme collects in.
 SCHEME_CURRENCY = {
     "ach": "USD",

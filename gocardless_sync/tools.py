@@ -1,6 +1,7 @@
 """Small conversions between GoCardless JSON values and Odoo field values."""
 
 from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def parse_datetime(value):
@@ -40,3 +41,37 @@ def changed_vals(record, vals):
         if (current or False) != (value or False):
             changes[name] = value
     return changes
+
+
+# -- money: Decimal in the code, integer minor units for the API -------------------------
+
+
+def _quantum(currency):
+    return Decimal(1).scaleb(-currency.decimal_places)
+
+
+def to_decimal(value, currency):
+    """An amount (float from the ORM, Decimal, int or str) as a Decimal rounded like
+    ``currency`` (``res.currency``): 0.1 + 0.2 -> Decimal("0.30"), never 0.30000000000000004.
+
+    Floats go through ``currency.round`` (Odoo's half-up rounding with its float tolerance)
+    and their shortest ``repr``, which is exact for every amount a currency can hold.
+    """
+    if isinstance(value, float):
+        value = repr(currency.round(value))
+    return Decimal(value or 0).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def to_minor_units(amount, currency):
+    """Decimal major units -> integer minor units for the API (10.50 GBP -> 1050)."""
+    return int(to_decimal(amount, currency).scaleb(currency.decimal_places))
+
+
+def from_minor_units(value, currency):
+    """Integer minor units from the API -> Decimal major units (1050 -> Decimal("10.50"))."""
+    return to_decimal(Decimal(int(value)).scaleb(-currency.decimal_places), currency)
+
+
+def format_amount(amount, currency):
+    """Plain major units with the currency's decimals, no grouping: "1234567.89"."""
+    return f"{to_decimal(amount, currency):f}"

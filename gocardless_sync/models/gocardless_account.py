@@ -126,6 +126,8 @@ class GoCardlessAccount(models.Model):
     sync_log_count = fields.Integer(compute="_compute_counts")
     linked_customer_count = fields.Integer(compute="_compute_counts")
     usable_mandate_count = fields.Integer(compute="_compute_counts")
+    export_count = fields.Integer(compute="_compute_counts")
+    payment_count = fields.Integer(compute="_compute_counts")
 
     _sql_constraints = [
         (
@@ -172,7 +174,19 @@ class GoCardlessAccount(models.Model):
                 [("account_id", "in", self.ids)], ["account_id"], ["__count"]
             )
         )
+        exports = dict(
+            self.env["gocardless.export"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        payments = dict(
+            self.env["gocardless.payment"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
         for account in self:
+            account.export_count = exports.get(account, 0)
+            account.payment_count = payments.get(account, 0)
             account.sync_log_count = logs.get(account, 0)
             account.linked_customer_count = customers.get(account, 0)
             account.usable_mandate_count = mandates.get(account, 0)
@@ -374,6 +388,36 @@ class GoCardlessAccount(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "gocardless_sync.gocardless_sync_log_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    def action_export_balances(self):
+        """Export the balances of every contact linked to a GoCardless customer."""
+        self.ensure_one()
+        linked = self.env["gocardless.customer"]._read_group(
+            [("account_id", "=", self.id)], ["partner_id"]
+        )
+        partners = self.env["res.partner"].browse([partner.id for (partner,) in linked])
+        if not partners:
+            raise UserError(
+                _("No contact is linked to a GoCardless customer yet: run Sync customers first.")
+            )
+        batch = self.env["gocardless.export"]._gocardless_export(self, partners)
+        return batch._get_records_action(name=batch.name, context={})
+
+    def action_open_exports(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "gocardless_sync.gocardless_export_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    def action_open_payments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "gocardless_sync.gocardless_payment_action"
         )
         action["domain"] = [("account_id", "=", self.id)]
         return action

@@ -43,6 +43,9 @@ class ResPartner(models.Model):
     gocardless_mandate_ids = fields.One2many(
         "gocardless.mandate", "partner_id", string="GoCardless mandates"
     )
+    gocardless_payment_ids = fields.One2many(
+        "gocardless.payment", "partner_id", string="GoCardless payments"
+    )
     gocardless_customer_id = fields.Many2one(
         "gocardless.customer",
         compute="_compute_gocardless_customer_id",
@@ -552,6 +555,25 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_partner_id": self.id},
         }
+
+    # -- balance export ------------------------------------------------------------------
+    def action_gocardless_export_balances(self, charge_date=None):
+        """Export the open receivable balances of these contacts (their commercial
+        entities) for GoCardless: create a ``gocardless.export`` batch and open it.
+
+        :param charge_date: optional date to charge on (empty: as soon as possible)
+        """
+        account = self.env.company._gocardless_account()
+        if not account:
+            raise UserError(
+                _(
+                    "%(company)s has no GoCardless account yet. A system administrator can "
+                    "create it by saving the GoCardless section of Settings.",
+                    company=self.env.company.name,
+                )
+            )
+        batch = self.env["gocardless.export"]._gocardless_export(account, self, charge_date)
+        return batch._get_records_action(name=batch.name, context={})
 
 
 def _metadata_value(ttype, value):

@@ -9,3 +9,7 @@ from . import test_customer_payload
 from . import test_customer_push
 from . import test_mandate_actions
 from . import test_new_customer_prompt
+from . import test_balance_export
+from . import test_payment_recording
+from . import test_payment_collection
+from . import test_payment_security

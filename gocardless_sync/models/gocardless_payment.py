@@ -1,0 +1,476 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_date
+
+from .. import const
+from ..services.api import GoCardlessError
+from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime
+
+_logger = logging.getLogger(__name__)
+
+
+class GoCardlessPayment(models.Model):
+    """A GoCardless payment (PM...): what GoCardless collects, and its status.
+
+    It corresponds to at most one balance-export line and at most one Odoo payment
+    (``account.payment``), and each of those to at most one GoCardless payment (SQL
+    constraints). Its status changes only through :meth:`_gocardless_apply_status`.
+    """
+
+    _name = "gocardless.payment"
+    _description = "GoCardless Payment"
+    _inherit = ["mail.thread"]
+    _order = "gocardless_created_at desc, id desc"
+    _rec_name = "gocardless_id"
+    _check_company_auto = True
+
+    account_id = fields.Many2one(
+        "gocardless.account", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        related="account_id.company_id", store=True, index=True, precompute=True
+    )
+    gocardless_id = fields.Char(string="GoCardless ID", required=True, readonly=True)
+    status = fields.Selection(
+        const.PAYMENT_STATUSES, required=True, readonly=True, tracking=True, index=True
+    )
+    amount = fields.Monetary(currency_field="currency_id", readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    charge_date = fields.Date(readonly=True)
+    description = fields.Char(readonly=True)
+    odoo_ref = fields.Char(
+        string="Odoo reference",
+        readonly=True,
+        index="btree_not_null",
+        help="The export line's reference, sent to GoCardless as metadata odoo_ref.",
+    )
+    mandate_id = fields.Many2one(
+        "gocardless.mandate",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        check_company=True,
+        context={"active_test": False},
+    )
+    mandate_gocardless_id = fields.Char(string="Mandate ID", readonly=True)
+    export_line_id = fields.Many2one(
+        "gocardless.export.line",
+        string="Export line",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        check_company=True,
+    )
+    export_id = fields.Many2one(
+        related="export_line_id.export_id", store=True, index="btree_not_null", string="Export"
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_partner_id",
+        store=True,
+        index=True,
+    )
+    account_payment_id = fields.Many2one(
+        "account.payment",
+        string="Odoo payment",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
+        copy=False,
+    )
+    account_payment_state = fields.Selection(
+        related="account_payment_id.state", string="Odoo payment status"
+    )
+    gocardless_created_at = fields.Datetime(string="Created in GoCardless", readonly=True)
+    status_changed_at = fields.Datetime(readonly=True)
+    last_event_id = fields.Char(
+        string="Last event", readonly=True, help="The last GoCardless event applied (EV...)."
+    )
+    dashboard_url = fields.Char(compute="_compute_dashboard_url", string="Dashboard")
+
+    _sql_constraints = [
+        (
+            "gocardless_id_company_uniq",
+            "unique(company_id, gocardless_id)",
+            "This GoCardless payment is already recorded for this company.",
+        ),
+        (
+            "export_line_uniq",
+            "unique(export_line_id)",
+            "An export line is collected by one GoCardless payment only.",
+        ),
+        (
+            "account_payment_uniq",
+            "unique(account_payment_id)",
+            "An Odoo payment corresponds to one GoCardless payment only.",
+        ),
+    ]
+
+    @api.depends("export_line_id.partner_id", "mandate_id.partner_id")
+    def _compute_partner_id(self):
+        for payment in self:
+            payment.partner_id = (
+                payment.export_line_id.partner_id
+                or payment.mandate_id.partner_id.commercial_partner_id
+            )
+
+    @api.depends("gocardless_id", "account_id.environment")
+    def _compute_dashboard_url(self):
+        for payment in self:
+            payment.dashboard_url = (
+                payment.account_id._dashboard_url("payments", payment.gocardless_id)
+                if payment.gocardless_id and payment.account_id
+                else False
+            )
+
+    @api.constrains("export_line_id", "account_payment_id")
+    def _check_one_to_one(self):
+        """Line, GoCardless payment and Odoo payment correspond one to one."""
+        for payment in self:
+            line = payment.export_line_id
+            if (
+                line
+                and line.payment_id
+                and payment.account_payment_id
+                and line.payment_id != payment.account_payment_id
+            ):
+                raise ValidationError(
+                    _(
+                        "GoCardless payment %(payment)s and its export line %(line)s point at "
+                        "different Odoo payments (ids %(odoo)s and %(line_payment)s).",
+                        payment=payment.gocardless_id,
+                        line=line.reference,
+                        odoo=payment.account_payment_id.id,
+                        line_payment=line.payment_id.id,
+                    )
+                )
+
+    # -- from the API --------------------------------------------------------------------
+    @api.model
+    def _gocardless_vals_from_api(self, data, currencies, mandates):
+        """The fields of a payment resource (a dict from the API), without its status.
+
+        :param currencies: {ISO code: res.currency}
+        :param mandates: {GoCardless mandate ID: gocardless.mandate}
+        """
+        currency = currencies.get(data.get("currency"))
+        if not currency:
+            raise UserError(
+                _(
+                    "GoCardless payment %(payment)s is in %(currency)s, a currency that is not "
+                    "active in Odoo. Activate it in Accounting > Configuration > Currencies.",
+                    payment=data.get("id"),
+                    currency=data.get("currency"),
+                )
+            )
+        mandate_id = (data.get("links") or {}).get("mandate") or False
+        return {
+            "gocardless_id": data["id"],
+            "amount": float(from_minor_units(data.get("amount") or 0, currency)),
+            "currency_id": currency.id,
+            "charge_date": parse_date(data.get("charge_date")),
+            "description": data.get("description") or False,
+            "odoo_ref": (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY) or False,
+            "mandate_gocardless_id": mandate_id,
+            "mandate_id": mandates[mandate_id].id if mandate_id in mandates else False,
+            "gocardless_created_at": parse_datetime(data.get("created_at")),
+        }
+
+    @api.model
+    def _gocardless_store(self, account, payments_data, lines_by_ref=None):
+        """Create or refresh payments from API dicts, in batch; return (created, updated).
+
+        New payments are linked to the export line whose reference is their metadata
+        ``odoo_ref`` (``lines_by_ref``: {reference: gocardless.export.line}) and to that line's
+        Odoo payment. Known payments get their amount, date and status refreshed; their
+        status goes through :meth:`_gocardless_apply_status` (never backwards).
+        """
+        account.ensure_one()
+        lines_by_ref = lines_by_ref or {}
+        if not payments_data:
+            return self.browse(), self.browse()
+        currency_codes = {data.get("currency") for data in payments_data}
+        currencies = {
+            currency.name: currency
+            for currency in self.env["res.currency"].search([("name", "in", list(currency_codes))])
+        }
+        mandate_ids = {(data.get("links") or {}).get("mandate") for data in payments_data}
+        mandates = {
+            mandate.gocardless_id: mandate
+            for mandate in self.env["gocardless.mandate"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "=", account.company_id.id),
+                    ("gocardless_id", "in", [m for m in mandate_ids if m]),
+                ]
+            )
+        }
+        existing = {
+            payment.gocardless_id: payment
+            for payment in self.search(
+                [
+                    ("company_id", "=", account.company_id.id),
+                    ("gocardless_id", "in", [data["id"] for data in payments_data]),
+                ]
+            )
+        }
+        to_create, updated = [], self.browse()
+        now = fields.Datetime.now()
+        # lines that have their GoCardless payment already (or get one in this call)
+        claimed = {line.id for line in lines_by_ref.values() if line.gocardless_payment_ids}
+        duplicates = []
+        for data in payments_data:
+            vals = self._gocardless_vals_from_api(data, currencies, mandates)
+            payment = existing.get(data["id"])
+            if payment:
+                vals.pop("odoo_ref")  # the link to a line is made once, at creation
+                changes = changed_vals(payment, vals)
+                if changes:
+                    payment.write(changes)
+                    updated |= payment
+                if payment._gocardless_apply_status(data.get("status")):
+                    updated |= payment
+                continue
+            if data.get("status") not in const.PAYMENT_STATUS_RANK:
+                _logger.warning(
+                    "Ignoring GoCardless payment %s of unknown status %r",
+                    data["id"],
+                    data.get("status"),
+                )
+                continue
+            line = lines_by_ref.get(vals["odoo_ref"])
+            if line and line.id in claimed:
+                # a second GoCardless payment for the same line: e.g. the file was uploaded
+                # twice, or uploaded and collected through the API
+                duplicates.append((line, data["id"]))
+                line = None
+            elif line:
+                claimed.add(line.id)
+            vals.update(
+                account_id=account.id,
+                status=data.get("status"),
+                status_changed_at=now,
+                export_line_id=line.id if line else False,
+                account_payment_id=line.payment_id.id if line else False,
+            )
+            to_create.append(vals)
+        created = self.browse()
+        if to_create:
+            # no "created" note nor follower per payment: a refresh may bring thousands
+            created = self.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True
+            ).create(to_create)
+            created = created.with_env(self.env)
+        created._gocardless_sync_account_payment()
+        for line, gocardless_id in duplicates:
+            line.export_id.message_post(
+                body=_(
+                    "GoCardless has another payment, %(payment)s, for %(reference)s, which "
+                    "already has %(first)s: the balance would be collected twice. Cancel one of "
+                    "them in the GoCardless dashboard.",
+                    payment=gocardless_id,
+                    reference=line.reference,
+                    first=line.gocardless_payment_ids[:1].gocardless_id,
+                )
+            )
+        return created, updated - created
+
+    # -- the lifecycle -------------------------------------------------------------------
+    def _gocardless_apply_status(self, status, event=None, note=None):
+        """Apply a status that GoCardless reports for these payments. The single entry point
+        for status changes (API reads, the payments list, webhooks, event polling).
+
+        :param status: a GoCardless payment status (a key of ``const.PAYMENT_STATUSES``).
+            An unknown status is logged and ignored.
+        :param event: optional GoCardless event dict (``id``, ``action``, ``created_at``,
+            ``details`` with ``cause``/``description``/``reason_code``) that reported it. Its
+            ``id`` is kept in ``last_event_id``; an event already applied to a payment (same
+            ``id``) is ignored for it; its details go into the chatter notes.
+        :param note: optional text added to the chatter notes (e.g. where the status came
+            from).
+        :return: the payments whose status changed.
+
+        Rules:
+
+        - Statuses never move backwards: a status whose ``const.PAYMENT_STATUS_RANK`` is lower
+          than or equal to the current one is ignored (events and webhooks arrive in any
+          order; the same status twice changes nothing). The one exception is a retry: an
+          event whose action is ``const.PAYMENT_RETRY_ACTION`` (``resubmission_requested``)
+          moves a ``failed`` payment back to the status given.
+        - Effects on the Odoo payment (``account_payment_id``), each with a chatter note on
+          it: a status of ``const.PAYMENT_FAILED_STATUSES`` (failed, charged back, cancelled,
+          customer approval denied) undoes it (:meth:`_gocardless_undo_account_payment`);
+          ``paid_out`` validates it (state Paid); a retry re-posts one that was cancelled.
+        - No GoCardless API call; everything is written in the current transaction. The
+          caller needs write access to GoCardless payments (GoCardless Manager, or the
+          webhook controller's ``*_sudo`` environment) and, when an Odoo payment is linked,
+          to Odoo payments (Invoicing rights).
+        """
+        if status not in const.PAYMENT_STATUS_RANK:
+            _logger.warning("Ignoring unknown GoCardless payment status %r", status)
+            return self.browse()
+        event = event or {}
+        is_retry = event.get("action") == const.PAYMENT_RETRY_ACTION
+        changed = self.browse()
+        for payment in self:
+            if event.get("id") and payment.last_event_id == event["id"]:
+                continue
+            current = payment.status
+            forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK[current]
+            retried = is_retry and current == "failed" and status != "failed"
+            if not (forward or retried):
+                if event.get("id"):
+                    payment.last_event_id = event["id"]
+                continue
+            vals = {"status": status, "status_changed_at": fields.Datetime.now()}
+            if event.get("id"):
+                vals["last_event_id"] = event["id"]
+            payment.write(vals)
+            changed |= payment
+            payment._gocardless_sync_account_payment(event=event, note=note, retried=retried)
+        return changed
+
+    def _gocardless_status_text(self, event=None, note=None):
+        """'GoCardless reports payment PM1 as Failed (insufficient funds: ...).'"""
+        self.ensure_one()
+        labels = dict(self._fields["status"]._description_selection(self.env))
+        details = (event or {}).get("details") or {}
+        explanation = "; ".join(
+            str(part)
+            for part in (details.get("description"), details.get("reason_code"), note)
+            if part
+        )
+        if explanation:
+            return _(
+                "GoCardless reports payment %(payment)s as %(status)s (%(explanation)s).",
+                payment=self.gocardless_id,
+                status=labels.get(self.status, self.status),
+                explanation=explanation,
+            )
+        return _(
+            "GoCardless reports payment %(payment)s as %(status)s.",
+            payment=self.gocardless_id,
+            status=labels.get(self.status, self.status),
+        )
+
+    def _gocardless_sync_account_payment(self, event=None, note=None, retried=False):
+        """Bring each linked Odoo payment in line with the GoCardless status (idempotent)."""
+        for payment in self.filtered("account_payment_id"):
+            if not (
+                retried
+                or payment.status == "paid_out"
+                or payment.status in const.PAYMENT_FAILED_STATUSES
+            ):
+                continue
+            payment._check_account_payment_access()
+            odoo_payment = payment.account_payment_id
+            if payment.status in const.PAYMENT_FAILED_STATUSES:
+                if odoo_payment.state not in ("canceled", "rejected"):
+                    payment._gocardless_undo_account_payment(event=event, note=note)
+            elif payment.status == "paid_out":
+                if odoo_payment.state == "in_process":
+                    odoo_payment.action_validate()
+                    odoo_payment.message_post(
+                        body=payment._gocardless_status_text(event, note)
+                        + " "
+                        + _("GoCardless has paid the money out to the creditor's bank.")
+                    )
+            elif retried and odoo_payment.state == "canceled":
+                odoo_payment.action_draft()
+                odoo_payment.action_post()
+                odoo_payment.message_post(
+                    body=payment._gocardless_status_text(event, note)
+                    + " "
+                    + _(
+                        "GoCardless retries the collection: the payment is posted again. "
+                        "Reconcile it with the invoices it pays."
+                    )
+                )
+
+    def _check_account_payment_access(self):
+        self.ensure_one()
+        try:
+            self.account_payment_id.check_access("write")
+        except AccessError as error:
+            raise AccessError(
+                _(
+                    "GoCardless payment %(payment)s is now %(status)s, which changes its Odoo "
+                    "payment. That needs the Invoicing rights: ask an accountant to refresh it.",
+                    payment=self.gocardless_id,
+                    status=self.status,
+                )
+            ) from error
+
+    def _gocardless_undo_account_payment(self, event=None, note=None):
+        """GoCardless will not collect (or took back) the money of the linked Odoo payment.
+
+        - Cancel it (``action_cancel``): its journal entry is reset to draft, which removes its
+          reconciliation with the invoices (they are due again), then cancelled. This is the
+          truthful outcome for money that never arrived (failed, cancelled, approval denied)
+          and for a charge-back the bank has not yet matched.
+        - When its entry cannot be undone (already matched with a bank statement line, or in
+          a locked period: ``action_cancel`` refuses), mark it Rejected (``action_reject``)
+          instead: the entry stays, and a to-do activity asks the accountant to book the
+          reversal. ``action_reject`` alone would leave the money counted as received, so it is
+          only the fallback.
+        """
+        self.ensure_one()
+        odoo_payment = self.account_payment_id
+        text = self._gocardless_status_text(event, note)
+        problem = None
+        liquidity_lines = odoo_payment._seek_for_lines()[0]
+        if liquidity_lines.filtered(lambda line: line.matched_debit_ids or line.matched_credit_ids):
+            problem = _("its journal entry is matched with a bank statement")
+        else:
+            try:
+                with self.env.cr.savepoint():
+                    odoo_payment.action_cancel()
+            except UserError as error:
+                problem = str(error)
+        if problem is None:
+            odoo_payment.message_post(
+                body=text
+                + " "
+                + _(
+                    "The payment is cancelled: the invoices it paid are due again "
+                    "(charge date %(date)s).",
+                    date=format_date(self.env, self.charge_date) if self.charge_date else "-",
+                )
+            )
+            return
+        odoo_payment.action_reject()
+        message = (
+            text
+            + " "
+            + _(
+                "The payment is marked Rejected but its journal entry could not be cancelled "
+                "(%(problem)s): reverse it by hand.",
+                problem=problem,
+            )
+        )
+        odoo_payment.message_post(body=message)
+        odoo_payment.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Reverse the GoCardless payment %(payment)s", payment=self.gocardless_id),
+            note=message,
+            user_id=(odoo_payment.create_uid or self.env.user).id,
+        )
+
+    # -- actions -------------------------------------------------------------------------
+    def action_refresh(self):
+        """Read these payments from GoCardless again (GoCardless Manager)."""
+        self.check_access("write")
+        for account in self.account_id:
+            payments = self.filtered(lambda p, account=account: p.account_id == account)
+            api = account._gocardless_api()
+            try:
+                data = [api.get("payments", payment.gocardless_id) for payment in payments]
+            except GoCardlessError as error:
+                raise account._gocardless_user_error(error) from error
+            self._gocardless_store(account, data)
+        return True

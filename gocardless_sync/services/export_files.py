@@ -1,0 +1,107 @@
+"""The files of a balance export: GoCardless's bulk payment import, as CSV and as XLSX.
+
+Plain Python (no Odoo import). A row is a dict keyed by the column names of
+``const.BULK_IMPORT_COLUMNS``; text values are ``str`` (or None), ``payment.amount`` is a
+``Decimal`` already rounded to its currency's decimals, ``payment.charge_date`` a ``date``
+or None ("as soon as possible").
+
+- CSV: UTF-8 without byte-order mark, comma separated, RFC 4180 quoting and line ends
+  (``\\r\\n``), amounts in major units with the currency's decimals and no grouping
+  (``1234567.89``), dates ``YYYY-MM-DD`` or empty.
+- XLSX (openpyxl): the same columns; IDs, names, references and dates are text cells (format
+  ``@``) so that a spreadsheet cannot turn ``2025-03-10`` into a date serial or an ID into a
+  number; amounts are numbers displayed with the currency's decimals (``0.00``).
+- Every cell holds at most ``const.BULK_IMPORT_CELL_MAX_LENGTH`` characters (longer text
+  is cut: GoCardless refuses longer cells).
+"""
+
+import csv
+import io
+from decimal import Decimal
+
+from .. import const
+
+AMOUNT_COLUMN = "payment.amount"
+DATE_COLUMN = "payment.charge_date"
+
+try:
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+except ImportError:  # pragma: no cover - the manifest's external_dependencies say why
+    openpyxl = None
+
+
+def _text(value):
+    if value is None or value is False:
+        return ""
+    return str(value)[: const.BULK_IMPORT_CELL_MAX_LENGTH]
+
+
+def _amount_text(amount):
+    # "f" keeps the trailing zeros of a quantized Decimal: Decimal("10.50") -> "10.50"
+    return f"{Decimal(amount):f}"
+
+
+def _cell_texts(row):
+    """The row as the strings written in the CSV, in column order."""
+    texts = []
+    for column in const.BULK_IMPORT_COLUMNS:
+        value = row.get(column)
+        if column == AMOUNT_COLUMN:
+            texts.append(_amount_text(value))
+        elif column == DATE_COLUMN:
+            texts.append(value.isoformat() if value else "")
+        else:
+            texts.append(_text(value))
+    return texts
+
+
+def build_csv(rows):
+    """The bulk-import CSV of ``rows`` as bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(const.BULK_IMPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(_cell_texts(row))
+    return buffer.getvalue().encode("utf-8")
+
+
+def _amount_format(amount):
+    decimals = max(0, -Decimal(amount).as_tuple().exponent)
+    return "0." + "0" * decimals if decimals else "0"
+
+
+def build_xlsx(rows, sheet_title="Payments"):
+    """The bulk-import workbook of ``rows`` as bytes (one sheet, a header row)."""
+    if openpyxl is None:  # pragma: no cover
+        raise RuntimeError("the openpyxl package is not installed")
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=sheet_title)
+    bold = Font(bold=True)
+
+    def text_cell(value):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "@"
+        return cell
+
+    header = []
+    for column in const.BULK_IMPORT_COLUMNS:
+        cell = text_cell(column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for column, text in zip(const.BULK_IMPORT_COLUMNS, _cell_texts(row), strict=True):
+            if column == AMOUNT_COLUMN:
+                amount = Decimal(row[column])
+                cell = WriteOnlyCell(sheet, value=float(amount))
+                cell.number_format = _amount_format(amount)
+            else:
+                cell = text_cell(text or None)
+            cells.append(cell)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

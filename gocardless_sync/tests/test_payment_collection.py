@@ -1,0 +1,430 @@
+from datetime import date
+from unittest.mock import patch
+
+import psycopg2
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .. import const
+from ..models import gocardless_export
+from .payment_common import GoCardlessPaymentCase
+
+
+class CollectionMixin:
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # four customers with open invoices (GBP); each test gives mandates to those it needs
+        cls.customers = cls.env["res.partner"]
+        for n, amount in enumerate([10.5, 0.3, 1234567.89, 7.0]):
+            partner = cls._partner(f"Customer {n}", email=f"c{n}@example.com")
+            cls._invoice(partner, amount, cls.gbp)
+            cls.customers |= partner
+
+    def _setup_batch(self, count=4, charge_date=None):
+        self.partners = self.customers[:count]
+        for partner in self.partners:
+            self._mandate(partner)
+        self.batch = self._export(self.partners, charge_date=charge_date)
+        self.lines = self.batch.line_ids.sorted("sequence")
+        return self.batch
+
+    def _collect(self, user=None):
+        return self.batch.with_user(user or self.gc_accountant).action_collect()
+
+    def _created_payments(self):
+        return [p for p in self.emulator.payments.values()]
+
+    def _payment_creates(self):
+        return [
+            r for r in self.emulator.requests if r["method"] == "POST" and r["path"] == "/payments"
+        ]
+
+
+@tagged("post_install", "-at_install")
+class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
+    def test_collect_creates_payments_with_reference_as_key(self):
+        self._setup_batch(count=3, charge_date=date(2025, 3, 10))
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("3 GoCardless payments created", action["params"]["message"])
+        created = self._created_payments()
+        self.assertEqual(len(created), 3)
+        by_ref = {p["metadata"]["odoo_ref"]: p for p in created}
+        self.assertEqual(set(by_ref), set(self.lines.mapped("reference")))
+        minor = {"Customer 0": 1050, "Customer 1": 30, "Customer 2": 123456789}
+        for line in self.lines:
+            with self.subTest(line=line.reference):
+                remote = by_ref[line.reference]
+                self.assertEqual(remote["amount"], minor[line.partner_id.name])
+                self.assertEqual(remote["currency"], "GBP")
+                self.assertEqual(remote["links"]["mandate"], line.mandate_id.gocardless_id)
+                self.assertEqual(remote["charge_date"], "2025-03-10")
+                self.assertEqual(remote["description"], line.description)
+                gc_payment = line.gocardless_payment_id
+                self.assertEqual(gc_payment.gocardless_id, remote["id"])
+                self.assertEqual(gc_payment.status, "pending_submission")
+                self.assertEqual(gc_payment.amount, line.amount)
+                self.assertEqual(gc_payment.partner_id, line.partner_id)
+                self.assertEqual(gc_payment.odoo_ref, line.reference)
+                self.assertEqual(gc_payment.export_id, self.batch)
+                self.assertEqual(
+                    gc_payment.dashboard_url,
+                    f"https://manage-sandbox.gocardless.com/payments/{remote['id']}",
+                )
+        for request in self._payment_creates():
+            body = request["body"]["payments"]
+            self.assertEqual(request["headers"]["Idempotency-Key"], body["metadata"]["odoo_ref"])
+            self.assertIsInstance(body["amount"], int)
+        # run again: nothing new anywhere
+        again = self._collect()
+        self.assertIn("Nothing to collect", again["params"]["message"])
+        self.assertEqual(len(self.emulator.payments), 3)
+        self.assertEqual(len(self._payment_creates()), 3)
+        self.assertEqual(
+            self.partners[0].gocardless_payment_ids, self.lines[0].gocardless_payment_id
+        )
+
+    def test_fault_in_the_middle_then_rerun_without_duplicates(self):
+        self._setup_batch(count=4)
+        # the third create fails on every attempt (the adapter retries a JSON 5xx twice)
+        self.emulator.inject_fault("server_error", times=3, skip=2, method="POST", path="/payments")
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "danger")
+        message = action["params"]["message"]
+        self.assertIn("2 GoCardless payments created", message)
+        self.assertIn(f"Stopped at {self.lines[2].reference}", message)
+        self.assertIn("unavailable", message)
+        self.assertIn("nothing is created twice", message)
+        self.assertTrue(self.lines[0].gocardless_payment_id)
+        self.assertTrue(self.lines[1].gocardless_payment_id)
+        self.assertFalse(self.lines[2].gocardless_payment_id)
+        self.assertFalse(self.lines[3].gocardless_payment_id)
+        self.assertEqual(len(self.emulator.payments), 2)
+        self.assertEqual(self.batch.collected_count, 2)
+        self.assertIn("Stopped at", self.batch.message_ids[0].body)
+        # re-run: the rest is created, nothing twice
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("2 GoCardless payments created", action["params"]["message"])
+        self.assertEqual(len(self.emulator.payments), 4)
+        refs = sorted(p["metadata"]["odoo_ref"] for p in self.emulator.payments.values())
+        self.assertEqual(refs, sorted(self.lines.mapped("reference")))
+        self.assertEqual(len(self.lines.gocardless_payment_ids), 4)
+
+    def test_lost_answer_then_rerun_without_duplicates(self):
+        """GoCardless creates the payment but the answer is lost (every attempt): the re-run
+        finds it again (idempotency key / odoo_ref) instead of creating a second one."""
+        self._setup_batch(count=3)
+        self.emulator.inject_fault("drop", times=3, skip=1, method="POST", path="/payments")
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(f"Stopped at {self.lines[1].reference}", action["params"]["message"])
+        self.assertIn("could not reach GoCardless", action["params"]["message"])
+        self.assertTrue(self.lines[0].gocardless_payment_id)
+        self.assertFalse(self.lines[1].gocardless_payment_id)
+        # GoCardless did create the second one
+        self.assertEqual(len(self.emulator.payments), 2)
+        self._collect()
+        self.assertEqual(len(self.emulator.payments), 3)
+        self.assertEqual(len(self.lines.gocardless_payment_ids), 3)
+        self.assertEqual(
+            sorted(self.lines.gocardless_payment_ids.mapped("gocardless_id")),
+            sorted(self.emulator.payments),
+        )
+
+    def test_a_refused_line_does_not_stop_the_others(self):
+        self._setup_batch(count=3)
+        # cancelled in GoCardless, still usable in Odoo (not synced yet)
+        self.emulator.mandate_action(self.lines[0].mandate_id.gocardless_id, "cancelled")
+        # removed in Odoo
+        self.lines[1].mandate_id.active = False
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 GoCardless payments created", action["params"]["message"])
+        self.assertIn("mandate", self.lines[0].collect_error.lower())
+        self.assertIn("cannot take payments", self.lines[1].collect_error)
+        self.assertFalse(self.lines[0].gocardless_payment_id)
+        self.assertTrue(self.lines[2].gocardless_payment_id)
+        self.assertEqual(len(self.emulator.payments), 1)
+
+    def test_charge_date_moved_forward_at_collection(self):
+        self._setup_batch(count=1, charge_date=date(2025, 3, 6))
+        line = self.lines
+        line.mandate_id.next_possible_charge_date = date(2025, 3, 12)  # refreshed by a sync
+        self._collect()
+        remote = next(iter(self.emulator.payments.values()))
+        self.assertEqual(remote["charge_date"], "2025-03-12")
+        self.assertEqual(line.charge_date, date(2025, 3, 12))
+        self.assertIn("03/12/2025", line.note)
+
+    def test_only_managers_collect(self):
+        self._setup_batch(count=1)
+        for user in (self.gc_user, self.gc_supervisor):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self._collect(user=user)
+        self.assertFalse(self.emulator.payments)
+
+
+@tagged("post_install", "-at_install")
+class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
+    def _upload(self, line, **overrides):
+        """What GoCardless does with one row of the uploaded file."""
+        values = {
+            "metadata": {"odoo_ref": line.reference},
+            "charge_date": "2025-03-06",
+        }
+        values.update(overrides)
+        amount = values.pop("amount", round(line.amount * 100))
+        currency = values.pop("currency", line.currency_id.name)
+        return self.emulator.add_payment(
+            line.mandate_id.gocardless_id, amount, currency=currency, **values
+        )
+
+    def test_refresh_matches_by_odoo_ref(self):
+        self._setup_batch(count=3)
+        first = self._upload(self.lines[0])
+        second = self._upload(self.lines[1], status="confirmed")
+        # a payment of someone else on the same mandate, and one from an old batch
+        self.emulator.add_payment(self.lines[0].mandate_id.gocardless_id, 999)
+        self.emulator.add_payment(
+            self.lines[2].mandate_id.gocardless_id, 500, metadata={"odoo_ref": "GCX99999-0001"}
+        )
+        action = self.batch.with_user(self.gc_accountant).action_refresh_from_gocardless()
+        self.assertIn("2 of 3 lines", action["params"]["message"])
+        self.assertEqual(self.lines[0].gocardless_payment_id.gocardless_id, first["id"])
+        self.assertEqual(self.lines[1].gocardless_payment_id.gocardless_id, second["id"])
+        self.assertEqual(self.lines[1].gocardless_status, "confirmed")
+        self.assertFalse(self.lines[2].gocardless_payment_id)
+        self.assertEqual(self.env["gocardless.payment"].search_count([]), 2)
+        # GoCardless moves on; a refresh follows, and never twice the same record
+        self.emulator.payment_action(first["id"], "submitted")
+        self.batch.action_refresh_from_gocardless()
+        self.assertEqual(self.lines[0].gocardless_status, "submitted")
+        self.assertEqual(self.env["gocardless.payment"].search_count([]), 2)
+        # collecting through the API afterwards creates only the missing one
+        self._collect()
+        self.assertEqual(len(self._payment_creates()), 1)
+        self.assertEqual(self.batch.collected_count, 3)
+
+    def test_a_line_collected_twice_is_reported(self):
+        self._setup_batch(count=1)
+        self._collect()
+        first = self.lines.gocardless_payment_id
+        second = self._upload(self.lines)  # the file uploaded as well
+        self.batch.action_refresh_from_gocardless()
+        self.assertEqual(self.lines.gocardless_payment_ids, first)
+        duplicate = self.env["gocardless.payment"].search([("gocardless_id", "=", second["id"])])
+        self.assertTrue(duplicate)
+        self.assertFalse(duplicate.export_line_id)
+        self.assertEqual(duplicate.partner_id, self.lines.partner_id)
+        note = self.batch.message_ids[0].body
+        self.assertIn(f"another payment, {second['id']}, for {self.lines.reference}", note)
+        self.assertIn("collected twice", note)
+
+    def test_refresh_lists_per_mandate_or_by_date(self):
+        self._setup_batch(count=2)
+        self._upload(self.lines[0])
+        self.batch._gocardless_refresh(self.account._gocardless_api())
+        queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
+        self.assertEqual(
+            sorted(query["mandate"] for query in queries),
+            sorted(self.lines.mandate_id.mapped("gocardless_id")),
+        )
+        self.assertTrue(
+            all(query["created_at[gte]"] == "2025-03-02T10:00:00.000Z" for query in queries)
+        )
+        # beyond a few mandates, one list by creation date (every page)
+        self.emulator.requests.clear()
+        with patch.object(gocardless_export, "REFRESH_PER_MANDATE_MAX", 1):
+            self.batch._gocardless_refresh(self.account._gocardless_api())
+        queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
+        self.assertEqual(len(queries), 1)
+        self.assertNotIn("mandate", queries[0])
+        self.assertEqual(self.lines[0].gocardless_status, "pending_submission")
+
+    def test_currency_mismatch_is_reported_and_gocardless_wins(self):
+        self._setup_batch(count=2)
+        # the file was edited before the upload: another amount, another currency
+        self._upload(self.lines[0], amount=2000, currency="EUR")
+        self._upload(self.lines[1], amount=31)
+        self.batch.action_refresh_from_gocardless()
+        gc_payment = self.lines[0].gocardless_payment_id
+        self.assertEqual(gc_payment.currency_id, self.eur)
+        self.assertEqual(gc_payment.amount, 20.0)
+        note = self.batch.message_ids[0].body
+        self.assertIn(
+            f"{self.lines[0].reference}: GoCardless collects 20.00 EUR instead of 10.50 GBP", note
+        )
+        self.assertIn(
+            f"{self.lines[1].reference}: GoCardless collects 0.31 GBP instead of 0.30 GBP", note
+        )
+        self.batch.with_user(self.gc_accountant).action_record_payments()
+        payment = self.lines[0].payment_id
+        self.assertEqual((payment.amount, payment.currency_id), (20.0, self.eur))
+        self.assertEqual(gc_payment.account_payment_id, payment)
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
+    def setUp(self):
+        super().setUp()
+        self._setup_batch(count=2)
+        self.batch.with_user(self.gc_accountant).action_record_payments()
+        self._collect()
+        self.line = self.lines[0]
+        self.gc_payment = self.line.gocardless_payment_id
+        self.payment = self.line.payment_id
+        self.invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.line.partner_id.id), ("move_type", "=", "out_invoice")]
+        )
+
+    def _event(self, action):
+        events = self.emulator.payment_action(self.gc_payment.gocardless_id, action)
+        return events[-1]
+
+    def _apply(self, action):
+        event = self._event(action)
+        status = self.emulator.payments[self.gc_payment.gocardless_id]["status"]
+        return self.gc_payment.with_user(self.gc_accountant)._gocardless_apply_status(
+            status, event=event
+        )
+
+    def test_links_are_one_to_one(self):
+        self.assertEqual(self.gc_payment.account_payment_id, self.payment)
+        self.assertEqual(self.payment.gocardless_payment_id, self.gc_payment)
+        self.assertEqual(self.batch.state, "done")
+        other_line = self.lines[1]
+        other = other_line.gocardless_payment_id
+        # a second GoCardless payment for the same line
+        with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                self.env["gocardless.payment"].create(
+                    {
+                        "account_id": self.account.id,
+                        "gocardless_id": "PM_SECOND",
+                        "status": "pending_submission",
+                        "currency_id": self.gbp.id,
+                        "export_line_id": self.line.id,
+                    }
+                )
+        # an Odoo payment linked to a second GoCardless payment
+        with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                self.env["gocardless.payment"].create(
+                    {
+                        "account_id": self.account.id,
+                        "gocardless_id": "PM_THIRD",
+                        "status": "pending_submission",
+                        "currency_id": self.gbp.id,
+                        "account_payment_id": self.payment.id,
+                    }
+                )
+        # a GoCardless payment whose line is recorded by another Odoo payment
+        with self.assertRaises(ValidationError) as caught:
+            other.export_line_id = self.line
+        self.assertIn("different Odoo payments", str(caught.exception))
+
+    def test_failed_payment_cancels_the_odoo_payment(self):
+        self.assertEqual(self.invoice.payment_state, "paid")
+        changed = self._apply("failed")
+        self.assertEqual(changed, self.gc_payment)
+        self.assertEqual(self.gc_payment.status, "failed")
+        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.payment.move_id.state, "cancel")
+        self.assertEqual(self.invoice.payment_state, "not_paid")  # due again
+        note = self.payment.message_ids[0].body
+        self.assertIn(f"payment {self.gc_payment.gocardless_id} as Failed", note)
+        self.assertIn("cancelled", note)
+        # the same status again, or an older one, changes nothing
+        self.assertFalse(self.gc_payment._gocardless_apply_status("failed"))
+        self.assertFalse(self.gc_payment._gocardless_apply_status("submitted"))
+        self.assertEqual(self.gc_payment.status, "failed")
+        # its balance is due again: the next export collects it
+        batch = self._export(self.line.partner_id)
+        self.assertEqual(batch.line_ids.amount, self.line.amount)
+
+    def test_paid_out_then_charged_back(self):
+        self._apply("submitted")
+        self._apply("confirmed")
+        self._apply("paid_out")
+        self.assertEqual(self.gc_payment.status, "paid_out")
+        self.assertEqual(self.payment.state, "paid")
+        self.assertIn("paid the money out", self.payment.message_ids[0].body)
+        # an old event arriving late does not move it back
+        self.assertFalse(self.gc_payment._gocardless_apply_status("confirmed"))
+        self.assertEqual(self.gc_payment.status, "paid_out")
+        self._apply("charged_back")
+        self.assertEqual(self.gc_payment.status, "charged_back")
+        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+        self.assertIn("Charged back", self.payment.message_ids[0].body)
+
+    def test_charge_back_in_a_locked_period_rejects_with_an_activity(self):
+        self._apply("paid_out")
+        self.company.sudo().hard_lock_date = date(2025, 3, 3)
+        self._apply("charged_back")
+        self.assertEqual(self.payment.state, "rejected")
+        self.assertEqual(self.payment.move_id.state, "posted")
+        note = self.payment.message_ids[0].body
+        self.assertIn("could not be cancelled", note)
+        activity = self.payment.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn(self.gc_payment.gocardless_id, activity.summary)
+
+    def test_cancelled_and_approval_denied(self):
+        self._apply("cancelled")
+        self.assertEqual(self.payment.state, "canceled")
+        other = self.lines[1].gocardless_payment_id
+        other._gocardless_apply_status("customer_approval_denied")
+        self.assertEqual(self.lines[1].payment_id.state, "canceled")
+
+    def test_retry_of_a_failed_payment(self):
+        self._apply("failed")
+        self.assertEqual(self.payment.state, "canceled")
+        # without the retry event a lower status is ignored
+        self.assertFalse(self.gc_payment._gocardless_apply_status("pending_submission"))
+        retry = self.gc_payment.account_id._gocardless_api().action(
+            "payments", "retry", self.gc_payment.gocardless_id
+        )
+        event = [
+            e for e in self.emulator.events.values() if e["action"] == const.PAYMENT_RETRY_ACTION
+        ][-1]
+        self.gc_payment._gocardless_apply_status(retry["status"], event=event)
+        self.assertEqual(self.gc_payment.status, "pending_submission")
+        self.assertEqual(self.gc_payment.last_event_id, event["id"])
+        self.assertEqual(self.payment.state, "in_process")
+        self.assertIn("retries", self.payment.message_ids[0].body)
+        # the same event twice is applied once
+        self.assertFalse(
+            self.gc_payment._gocardless_apply_status("pending_submission", event=event)
+        )
+
+    def test_refresh_applies_statuses(self):
+        self.emulator.payment_action(self.gc_payment.gocardless_id, "failed")
+        self.batch.with_user(self.gc_accountant).action_refresh_from_gocardless()
+        self.assertEqual(self.gc_payment.status, "failed")
+        self.assertEqual(self.payment.state, "canceled")
+        self.gc_payment.with_user(self.gc_accountant).action_refresh()
+        self.assertEqual(self.gc_payment.status, "failed")
+
+    def test_failed_before_recording_is_not_recorded(self):
+        partner = self._partner("Late", email="late@example.com")
+        self._invoice(partner, 9.0, self.gbp)
+        self._mandate(partner)
+        batch = self._export(partner)
+        self.batch = batch
+        self._collect()
+        gc_payment = batch.line_ids.gocardless_payment_id
+        gc_payment._gocardless_apply_status("failed")
+        action = batch.with_user(self.gc_accountant).action_record_payments()
+        self.assertIn("Nothing to record", action["params"]["message"])
+        self.assertIn(batch.line_ids.reference, action["params"]["message"])
+        self.assertFalse(batch.line_ids.payment_id)
+
+    def test_unknown_status_is_ignored(self):
+        with mute_logger("odoo.addons.gocardless_sync.models.gocardless_payment"):
+            self.assertFalse(self.gc_payment._gocardless_apply_status("exploded"))
+        self.assertEqual(self.gc_payment.status, "pending_submission")
