@@ -66,6 +66,18 @@ PAYMENT_FAILED_STATUSES = frozenset(
 )
 # The payment event action of a retry (failed -> pending_submission).
 PAYMENT_RETRY_ACTION = "resubmission_requested"
+# The status a payment has after each event action (others leave it as it is).
+PAYMENT_EVENT_STATUS = {
+    "customer_approval_granted": "pending_submission",
+    "customer_approval_denied": "customer_approval_denied",
+    "submitted": "submitted",
+    "confirmed": "confirmed",
+    "paid_out": "paid_out",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "charged_back": "charged_back",
+    "resubmission_requested": "pending_submission",
+}
 
 # Why a partner's balance is left out of a balance export.
 EXPORT_SKIP_REASONS = [

@@ -250,6 +250,70 @@ class GoCardlessEvent(models.Model):
         mandate.new_mandate_id = replacement
         return replacement
 
+    def _gocardless_apply_payments(self):
+        """A payment event: the status goes through ``gocardless.payment`` 's single entry
+        point (never backwards, the Odoo payment undone or validated). An unknown payment is
+        fetched first and kept when Odoo knows its mandate or its export line (odoo_ref)."""
+        account = self.account_id
+        payment_id = self.resource_gocardless_id
+        Payment = self.env["gocardless.payment"]
+        payment = Payment.search(
+            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", payment_id)], limit=1
+        )
+        note = False
+        if not payment:
+            try:
+                data = account._gocardless_api().get("payments", payment_id)
+            except GoCardlessError as error:
+                if error.kind not in (GoCardlessError.KIND_NOT_FOUND, GoCardlessError.KIND_GONE):
+                    raise
+                return "ignored", _(
+                    "GoCardless does not know payment %(payment)s (any more).", payment=payment_id
+                )
+            payment = self._gocardless_store_unknown_payment(data)
+            if not payment:
+                return "ignored", _(
+                    "Payment %(payment)s was not collected from Odoo and its mandate is not "
+                    "in Odoo.",
+                    payment=payment_id,
+                )
+            note = _("Payment %(payment)s fetched from GoCardless.", payment=payment_id)
+        status = const.PAYMENT_EVENT_STATUS.get(self.action)
+        if not status:
+            return "done", note or _("Status unchanged (%(status)s).", status=payment.status)
+        old = payment.status
+        if payment._gocardless_apply_status(status, event=self._data()):
+            return "done", _("Status %(old)s -> %(new)s.", old=old, new=payment.status)
+        return "done", note or _(
+            "Status stays %(status)s (the event is older or already applied).",
+            status=payment.status,
+        )
+
+    def _gocardless_store_unknown_payment(self, data):
+        """Store a payment Odoo did not know, when it belongs here: its odoo_ref names an
+        export line of this account, or its mandate is in Odoo. Returns it or nothing."""
+        account = self.account_id
+        reference = (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY)
+        lines = self.env["gocardless.export.line"]
+        if reference:
+            lines = lines.search(
+                [("export_id.account_id", "=", account.id), ("reference", "=", reference)]
+            )
+        mandate_id = (data.get("links") or {}).get("mandate")
+        known_mandate = bool(mandate_id) and bool(
+            self.env["gocardless.mandate"]
+            .with_context(active_test=False)
+            .search_count(
+                [("company_id", "=", account.company_id.id), ("gocardless_id", "=", mandate_id)]
+            )
+        )
+        if not lines and not known_mandate:
+            return self.env["gocardless.payment"]
+        created, updated = self.env["gocardless.payment"]._gocardless_store(
+            account, [data], {line.reference: line for line in lines}
+        )
+        return created or updated
+
     def _gocardless_apply_customers(self):
         customer = (
             self.env["gocardless.customer"]

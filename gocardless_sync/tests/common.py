@@ -63,6 +63,20 @@ class GoCardlessEmulatorMixin:
             **kwargs,
         )
 
+    def _link_customer(self, partner, gocardless_id="CU0001", **vals):
+        """An integration record created directly (for tests that need one as data)."""
+        return self.env["gocardless.customer"].create(
+            dict(
+                {
+                    "account_id": self.account.id,
+                    "partner_id": partner.id,
+                    "gocardless_id": gocardless_id,
+                    "email": partner.email,
+                },
+                **vals,
+            )
+        )
+
 
 class GoCardlessCase(GoCardlessEmulatorMixin, TransactionCase):
     """TransactionCase with the emulator, the account and one user per GoCardless group."""
@@ -79,18 +93,4 @@ class GoCardlessCase(GoCardlessEmulatorMixin, TransactionCase):
         )
         cls.gc_manager = cls._new_user(
             "gc_manager", "base.group_user,gocardless_sync.group_gocardless_manager"
-        )
-
-    def _link_customer(self, partner, gocardless_id="CU0001", **vals):
-        """An integration record created directly (for tests that need one as data)."""
-        return self.env["gocardless.customer"].create(
-            dict(
-                {
-                    "account_id": self.account.id,
-                    "partner_id": partner.id,
-                    "gocardless_id": gocardless_id,
-                    "email": partner.email,
-                },
-                **vals,
-            )
         )

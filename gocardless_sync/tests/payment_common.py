@@ -12,10 +12,11 @@ from .common import GoCardlessCase
 TODAY = "2025-03-03"
 
 
-class GoCardlessPaymentCase(GoCardlessCase):
+class PaymentDataMixin:
+    """Payments set-up and data helpers, for TransactionCase and HttpCase tests alike."""
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_payments(cls):
         cls.usd = cls.company.currency_id
         cls.gbp = cls._activate_currency("GBP", 0.8)
         cls.eur = cls._activate_currency("EUR", 0.9)
@@ -51,13 +52,6 @@ class GoCardlessPaymentCase(GoCardlessCase):
             }
         )
         return currency
-
-    def setUp(self):
-        super().setUp()
-        freezer = freeze_time(TODAY + " 10:00:00")
-        freezer.start()
-        self.addCleanup(freezer.stop)
-        self._mandate_counter = 0
 
     # -- data ----------------------------------------------------------------------------
     @classmethod
@@ -128,3 +122,16 @@ class GoCardlessPaymentCase(GoCardlessCase):
     @staticmethod
     def _today():
         return fields.Date.to_date(TODAY)
+
+
+class GoCardlessPaymentCase(PaymentDataMixin, GoCardlessCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_payments()
+
+    def setUp(self):
+        super().setUp()
+        freezer = freeze_time(TODAY + " 10:00:00")
+        freezer.start()
+        self.addCleanup(freezer.stop)

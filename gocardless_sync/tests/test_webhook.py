@@ -8,6 +8,7 @@ from gocardless_emulator import fixtures_path, sign_webhook
 from .. import const
 from ..controllers.main import WEBHOOK_ROUTE, sign
 from .common import GoCardlessEmulatorMixin
+from .payment_common import PaymentDataMixin
 
 SECRET = "whsec-company-a"
 FIXTURE_SECRET = "ED7D658C-D8EB-4941-948B-3973214F2D49"
@@ -389,3 +390,103 @@ class TestEventPollingAndRetry(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self.assertFalse(event.error_message)
         fetched = self.env["gocardless.mandate"].search([("gocardless_id", "=", unknown["id"])])
         self.assertEqual(fetched.status, "submitted")
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
+    """A balance exported, recorded as an Odoo payment and collected through the API; then
+    GoCardless reports what happens to the payment by webhook."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_webhooks()
+        cls._setup_payments()
+        cls.customer = cls._partner("Paying Customer", email="paying@example.com")
+        cls.invoice = cls._invoice(cls.customer, 10.50, cls.gbp)
+
+    def setUp(self):
+        super().setUp()
+        self._mandate(self.customer)
+        batch = self._export(self.customer)
+        batch.with_user(self.gc_accountant).action_record_payments()
+        batch.with_user(self.gc_accountant).action_collect()
+        self.gc_payment = batch.line_ids.gocardless_payment_id
+        self.payment = batch.line_ids.payment_id
+        self.assertEqual(self.gc_payment.account_payment_id, self.payment)
+        self.assertEqual(self.invoice.payment_state, "paid")
+        self.emulator.webhook_target = (self._url(), SECRET)
+        self.addCleanup(setattr, self.emulator, "webhook_target", None)
+
+    def _payment_action(self, action):
+        self.env.flush_all()
+        self.emulator.payment_action(self.gc_payment.gocardless_id, action)
+        self.env.invalidate_all()
+
+    def test_collected_payment_lifecycle(self):
+        for action in ("submitted", "confirmed"):
+            self._payment_action(action)
+            self.assertEqual(self.gc_payment.status, action)
+            self.assertEqual(self.payment.state, "in_process")
+        self._payment_action("paid_out")
+        self.assertEqual((self.gc_payment.status, self.payment.state), ("paid_out", "paid"))
+        # a charge-back after the payout: the money is gone again, the invoice due again
+        self._payment_action("charged_back")
+        self.assertEqual(self.gc_payment.status, "charged_back")
+        self.assertIn(self.payment.state, ("canceled", "rejected"))
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+        events = self._events()
+        self.assertEqual(len(events), 4)
+        self.assertEqual(set(events.mapped("state")), {"done"})
+
+    def test_failed_payment(self):
+        self._payment_action("submitted")
+        self._payment_action("failed")
+        self.assertEqual((self.gc_payment.status, self.payment.state), ("failed", "canceled"))
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+        self.assertIn(self.gc_payment.gocardless_id, self.payment.message_ids[0].body)
+
+    def test_cancelled_payment(self):
+        self._payment_action("cancelled")
+        self.assertEqual((self.gc_payment.status, self.payment.state), ("cancelled", "canceled"))
+
+    def test_customer_approval_denied(self):
+        self._payment_action("customer_approval_denied")
+        self.assertEqual(self.gc_payment.status, "customer_approval_denied")
+        self.assertEqual(self.payment.state, "canceled")
+
+    def test_out_of_order_payment_events(self):
+        self.emulator.webhook_target = None
+        self.emulator.payment_action(self.gc_payment.gocardless_id, "submitted")
+        self.emulator.payment_action(self.gc_payment.gocardless_id, "confirmed")
+        by_action = {event["action"]: event for event in self.emulator.pending_events()}
+        submitted, confirmed = by_action["submitted"], by_action["confirmed"]
+        self._post({"events": [confirmed]})
+        self._post({"events": [submitted]})
+        self.assertEqual(self.gc_payment.status, "confirmed")
+
+    def test_unknown_payment_on_a_known_mandate_is_fetched(self):
+        mandate = self.customer.gocardless_mandate_ids
+        other = self.emulator.add_payment(mandate.gocardless_id, 2500, currency="GBP")
+        self._payment_action_on(other["id"], "submitted")
+        stored = self.env["gocardless.payment"].search([("gocardless_id", "=", other["id"])])
+        self.assertEqual(
+            (stored.status, stored.amount, stored.partner_id), ("submitted", 25.0, self.customer)
+        )
+        self.assertFalse(stored.account_payment_id)
+
+    def test_payment_unrelated_to_odoo_is_acknowledged(self):
+        stranger = self.emulator.add_customer(email="stranger@example.com", company_name="S")
+        mandate = self.emulator.add_mandate(stranger["id"], status="active")
+        other = self.emulator.add_payment(mandate["id"], 999, currency="GBP")
+        self._payment_action_on(other["id"], "submitted")
+        event = self._events().filtered(lambda e: e.resource_gocardless_id == other["id"])
+        self.assertEqual(event.state, "ignored")
+        self.assertFalse(
+            self.env["gocardless.payment"].search([("gocardless_id", "=", other["id"])])
+        )
+
+    def _payment_action_on(self, payment_id, action):
+        self.env.flush_all()
+        self.emulator.payment_action(payment_id, action)
+        self.env.invalidate_all()
