@@ -174,9 +174,11 @@ class GoCardlessAccount(models.Model):
                 [("account_id", "in", self.ids)], ["account_id"], ["__count"]
             )
         )
-        exports = dict(
+        exports = dict(  # open batches: not every line recorded and collected yet
             self.env["gocardless.export"]._read_group(
-                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+                [("account_id", "in", self.ids), ("state", "!=", "done")],
+                ["account_id"],
+                ["__count"],
             )
         )
         payments = dict(
@@ -412,6 +414,7 @@ class GoCardlessAccount(models.Model):
             "gocardless_sync.gocardless_export_action"
         )
         action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"search_default_open": 1}
         return action
 
     def action_open_payments(self):

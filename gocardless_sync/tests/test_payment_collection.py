@@ -296,6 +296,8 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(self.gc_payment.account_payment_id, self.payment)
         self.assertEqual(self.payment.gocardless_payment_id, self.gc_payment)
         self.assertEqual(self.batch.state, "done")
+        # a done batch is no longer counted among the open exports of the integration screen
+        self.assertEqual(self.account.export_count, 0)
         other_line = self.lines[1]
         other = other_line.gocardless_payment_id
         # a second GoCardless payment for the same line
