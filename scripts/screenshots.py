@@ -214,7 +214,15 @@ def main():
         chrome.wait_for(".o_form_view .o_notebook")
         chrome.click_text(".o_notebook .nav-link", "GoCardless")
         chrome.wait_for(".o_notebook .tab-pane.active .o_data_row")
+        chrome.evaluate("document.querySelector('.o_notebook').scrollIntoView()")
+        time.sleep(0.5)
         chrome.shot("partner_gocardless_tab")
+
+        # a balance export of every linked contact, from the integration screen
+        chrome.goto(f"{args.url}/odoo/action-gocardless_sync.gocardless_account_action_overview")
+        chrome.click("button[name=action_export_balances]")
+        chrome.wait_for(".o_form_view .o_field_one2many .o_data_row")
+        chrome.shot("export_batch")
 
         # the new-customer prompt
         chrome.goto(f"{args.url}/odoo/contacts/new")

@@ -1,3 +1,6 @@
+# mixins first: the models below inherit them
+from . import gocardless_resource_mixin
+from . import gocardless_sync_line_mixin
 from . import account_move_line
 from . import account_payment
 from . import gocardless_account
@@ -10,7 +13,6 @@ from . import gocardless_export_skip
 from . import gocardless_field_mapping
 from . import gocardless_mandate
 from . import gocardless_payment
-from . import gocardless_sync_line_mixin
 from . import gocardless_sync_log
 from . import gocardless_sync_log_line
 from . import res_company

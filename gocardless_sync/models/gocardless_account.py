@@ -442,7 +442,3 @@ class GoCardlessAccount(models.Model):
                     account.company_id.name,
                     error,
                 )
-
-    def _dashboard_url(self, plural, gocardless_id):
-        self.ensure_one()
-        return const.dashboard_url(self.environment, plural, gocardless_id)

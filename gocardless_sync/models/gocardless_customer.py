@@ -8,10 +8,12 @@ class GoCardlessCustomer(models.Model):
     of what GoCardless knows about that customer."""
 
     _name = "gocardless.customer"
+    _inherit = ["gocardless.resource.mixin"]
     _description = "GoCardless Customer"
     _order = "last_synced_at desc, id desc"
     _rec_name = "gocardless_id"
     _check_company_auto = True
+    _gocardless_plural = "customers"
 
     account_id = fields.Many2one(
         "gocardless.account", required=True, ondelete="cascade", index=True, readonly=True
@@ -37,7 +39,6 @@ class GoCardlessCustomer(models.Model):
     last_synced_at = fields.Datetime(readonly=True)
     mandate_ids = fields.One2many("gocardless.mandate", "customer_id", string="Mandates")
     usable_mandate_count = fields.Integer(compute="_compute_usable_mandate_count")
-    dashboard_url = fields.Char(compute="_compute_dashboard_url", string="Dashboard")
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
@@ -61,15 +62,6 @@ class GoCardlessCustomer(models.Model):
     def _compute_usable_mandate_count(self):
         for customer in self:
             customer.usable_mandate_count = len(customer.mandate_ids.filtered("is_usable"))
-
-    @api.depends("gocardless_id", "account_id.environment")
-    def _compute_dashboard_url(self):
-        for customer in self:
-            customer.dashboard_url = (
-                customer.account_id._dashboard_url("customers", customer.gocardless_id)
-                if customer.gocardless_id and customer.account_id
-                else False
-            )
 
     @api.model
     def _gocardless_vals_from_api(self, data):

@@ -186,10 +186,7 @@ class GoCardlessEvent(models.Model):
 
     def _gocardless_apply_mandates(self):
         mandate_id = self.resource_gocardless_id
-        Mandate = self.env["gocardless.mandate"].with_context(active_test=False)
-        mandate = Mandate.search(
-            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", mandate_id)], limit=1
-        )
+        mandate = self.env["gocardless.mandate"]._gocardless_find(self.company_id, mandate_id)
         data = self._data()
         new_mandate_id = (data.get("links") or {}).get("new_mandate")
         if not mandate:
@@ -220,30 +217,23 @@ class GoCardlessEvent(models.Model):
         account = self.account_id
         data = account._gocardless_api().get("mandates", mandate_id)
         customer_gc_id = (data.get("links") or {}).get("customer")
-        if customer is None:
-            customer = (
-                self.env["gocardless.customer"]
-                .with_context(active_test=False)
-                .search(
-                    [("account_id", "=", account.id), ("gocardless_id", "=", customer_gc_id)],
-                    limit=1,
-                )
+        if customer is None and customer_gc_id:
+            customer = self.env["gocardless.customer"]._gocardless_find(
+                account.company_id, customer_gc_id
             )
         if not customer:
             return self.env["gocardless.mandate"]
         created, _updated = self.env["gocardless.mandate"]._gocardless_store(
             account, [data], customer
         )
-        return created or self.env["gocardless.mandate"].with_context(active_test=False).search(
-            [("company_id", "=", account.company_id.id), ("gocardless_id", "=", mandate_id)]
+        return created or self.env["gocardless.mandate"]._gocardless_find(
+            account.company_id, mandate_id
         )
 
     def _gocardless_link_replacement(self, mandate, new_mandate_id):
         """A replaced mandate: the new one belongs to the same customer."""
-        Mandate = self.env["gocardless.mandate"].with_context(active_test=False)
-        replacement = Mandate.search(
-            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", new_mandate_id)],
-            limit=1,
+        replacement = self.env["gocardless.mandate"]._gocardless_find(
+            self.company_id, new_mandate_id
         )
         if not replacement:
             replacement = self._gocardless_fetch_mandate(new_mandate_id, mandate.customer_id)
@@ -256,10 +246,7 @@ class GoCardlessEvent(models.Model):
         fetched first and kept when Odoo knows its mandate or its export line (odoo_ref)."""
         account = self.account_id
         payment_id = self.resource_gocardless_id
-        Payment = self.env["gocardless.payment"]
-        payment = Payment.search(
-            [("company_id", "=", self.company_id.id), ("gocardless_id", "=", payment_id)], limit=1
-        )
+        payment = self.env["gocardless.payment"]._gocardless_find(self.company_id, payment_id)
         note = False
         if not payment:
             try:
@@ -301,11 +288,7 @@ class GoCardlessEvent(models.Model):
             )
         mandate_id = (data.get("links") or {}).get("mandate")
         known_mandate = bool(mandate_id) and bool(
-            self.env["gocardless.mandate"]
-            .with_context(active_test=False)
-            .search_count(
-                [("company_id", "=", account.company_id.id), ("gocardless_id", "=", mandate_id)]
-            )
+            self.env["gocardless.mandate"]._gocardless_find(account.company_id, mandate_id)
         )
         if not lines and not known_mandate:
             return self.env["gocardless.payment"]
@@ -315,16 +298,8 @@ class GoCardlessEvent(models.Model):
         return created or updated
 
     def _gocardless_apply_customers(self):
-        customer = (
-            self.env["gocardless.customer"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("account_id", "=", self.account_id.id),
-                    ("gocardless_id", "=", self.resource_gocardless_id),
-                ],
-                limit=1,
-            )
+        customer = self.env["gocardless.customer"]._gocardless_find(
+            self.company_id, self.resource_gocardless_id or []
         )
         if not customer:
             return "ignored", _("This customer is not linked in Odoo.")

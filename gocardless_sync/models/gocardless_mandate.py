@@ -12,10 +12,12 @@ class GoCardlessMandate(models.Model):
     """A GoCardless mandate (MD...) of a linked customer: the authority to collect."""
 
     _name = "gocardless.mandate"
+    _inherit = ["gocardless.resource.mixin"]
     _description = "GoCardless Mandate"
     _order = "is_usable desc, gocardless_created_at desc, id desc"
     _rec_name = "gocardless_id"
     _check_company_auto = True
+    _gocardless_plural = "mandates"
 
     customer_id = fields.Many2one(
         "gocardless.customer",
@@ -54,7 +56,6 @@ class GoCardlessMandate(models.Model):
     new_mandate_id = fields.Many2one(
         "gocardless.mandate", string="Replaced by", readonly=True, check_company=True
     )
-    dashboard_url = fields.Char(compute="_compute_dashboard_url", string="Dashboard")
     last_event_at = fields.Datetime(
         string="Last event",
         readonly=True,
@@ -80,15 +81,6 @@ class GoCardlessMandate(models.Model):
     def _compute_currency_code(self):
         for mandate in self:
             mandate.currency_code = const.SCHEME_CURRENCY.get(mandate.scheme or "", False)
-
-    @api.depends("gocardless_id", "account_id.environment")
-    def _compute_dashboard_url(self):
-        for mandate in self:
-            mandate.dashboard_url = (
-                mandate.account_id._dashboard_url("mandates", mandate.gocardless_id)
-                if mandate.gocardless_id and mandate.account_id
-                else False
-            )
 
     @api.model
     def _gocardless_vals_from_api(self, data):
@@ -121,11 +113,8 @@ class GoCardlessMandate(models.Model):
             return self.browse(), self.browse()
         existing = {
             mandate.gocardless_id: mandate
-            for mandate in self.with_context(active_test=False).search(
-                [
-                    ("company_id", "=", account.company_id.id),
-                    ("gocardless_id", "in", [data["id"] for data in wanted]),
-                ]
+            for mandate in self._gocardless_find(
+                account.company_id, [data["id"] for data in wanted]
             )
         }
         to_create, to_write = [], defaultdict(list)

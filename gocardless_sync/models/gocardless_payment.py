@@ -21,10 +21,11 @@ class GoCardlessPayment(models.Model):
 
     _name = "gocardless.payment"
     _description = "GoCardless Payment"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "gocardless.resource.mixin"]
     _order = "gocardless_created_at desc, id desc"
     _rec_name = "gocardless_id"
     _check_company_auto = True
+    _gocardless_plural = "payments"
 
     account_id = fields.Many2one(
         "gocardless.account", required=True, ondelete="cascade", index=True, readonly=True
@@ -90,7 +91,6 @@ class GoCardlessPayment(models.Model):
     last_event_id = fields.Char(
         string="Last event", readonly=True, help="The last GoCardless event applied (EV...)."
     )
-    dashboard_url = fields.Char(compute="_compute_dashboard_url", string="Dashboard")
 
     _sql_constraints = [
         (
@@ -116,15 +116,6 @@ class GoCardlessPayment(models.Model):
             payment.partner_id = (
                 payment.export_line_id.partner_id
                 or payment.mandate_id.partner_id.commercial_partner_id
-            )
-
-    @api.depends("gocardless_id", "account_id.environment")
-    def _compute_dashboard_url(self):
-        for payment in self:
-            payment.dashboard_url = (
-                payment.account_id._dashboard_url("payments", payment.gocardless_id)
-                if payment.gocardless_id and payment.account_id
-                else False
             )
 
     @api.constrains("export_line_id", "account_payment_id")
@@ -201,22 +192,14 @@ class GoCardlessPayment(models.Model):
         mandate_ids = {(data.get("links") or {}).get("mandate") for data in payments_data}
         mandates = {
             mandate.gocardless_id: mandate
-            for mandate in self.env["gocardless.mandate"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("company_id", "=", account.company_id.id),
-                    ("gocardless_id", "in", [m for m in mandate_ids if m]),
-                ]
+            for mandate in self.env["gocardless.mandate"]._gocardless_find(
+                account.company_id, [m for m in mandate_ids if m]
             )
         }
         existing = {
             payment.gocardless_id: payment
-            for payment in self.search(
-                [
-                    ("company_id", "=", account.company_id.id),
-                    ("gocardless_id", "in", [data["id"] for data in payments_data]),
-                ]
+            for payment in self._gocardless_find(
+                account.company_id, [data["id"] for data in payments_data]
             )
         }
         to_create, updated = [], self.browse()

@@ -384,10 +384,7 @@ class ResPartner(models.Model):
         Customer = self.env["gocardless.customer"]
         # one indexed lookup next to the customer's POST/GET: a clear message rather than the
         # unique constraint's error when another contact holds this customer already
-        other = Customer.with_context(active_test=False).search(
-            [("company_id", "=", account.company_id.id), ("gocardless_id", "=", data["id"])],
-            limit=1,
-        )
+        other = Customer._gocardless_find(account.company_id, data["id"])
         if other:
             raise UserError(
                 _(

@@ -189,13 +189,8 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
             )
         linked = {
             customer.gocardless_id: customer.partner_id
-            for customer in self.env["gocardless.customer"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("company_id", "=", account.company_id.id),
-                    ("gocardless_id", "in", [customer["id"] for customer in customers]),
-                ]
+            for customer in self.env["gocardless.customer"]._gocardless_find(
+                account.company_id, [customer["id"] for customer in customers]
             )
         }
         contact_emails = self.partner_id._gocardless_all_emails()
@@ -229,16 +224,8 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
         partner.check_access("write")
         account = partner._gocardless_account_or_raise()
         partner._gocardless_lock()
-        existing = (
-            self.env["gocardless.customer"]
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("company_id", "=", account.company_id.id),
-                    ("gocardless_id", "=", line.gocardless_id),
-                ],
-                limit=1,
-            )
+        existing = self.env["gocardless.customer"]._gocardless_find(
+            account.company_id, line.gocardless_id
         )
         if existing.partner_id == partner:
             raise UserError(
