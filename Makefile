@@ -3,15 +3,16 @@
 #   make test    fresh database, install the addon, run every test, drop the database
 #   make bench   the 10,000-customer benchmarks on a throwaway database
 #   make lint    ruff and pylint-odoo
+#   make pot     regenerate the translation template gocardless_sync/i18n/gocardless_sync.pot
 #   make setup   only the set-up (idempotent; the other targets run it first)
 SHELL := /bin/bash
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: help setup demo test bench lint
+.PHONY: help setup demo test bench lint pot
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# //'
+	@sed -n '2,8p' Makefile | sed 's/^# //'
 
 setup:
 	@scripts/setup.sh
@@ -27,3 +28,6 @@ bench: setup
 
 lint: setup
 	@scripts/lint.sh
+
+pot: setup
+	@scripts/pot.sh
