@@ -3,4 +3,6 @@
 UPDATE gocardless_account
    SET access_token = NULL,
        webhook_secret = NULL,
+       has_access_token = FALSE,
+       has_webhook_secret = FALSE,
        connection_state = 'unknown';

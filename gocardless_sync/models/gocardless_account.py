@@ -54,8 +54,15 @@ class GoCardlessAccount(models.Model):
         help="The secret of the webhook endpoint created in the GoCardless dashboard "
         "(Developers > Create > Webhook endpoint).",
     )
-    has_access_token = fields.Boolean(compute="_compute_has_secrets", string="Access token set")
-    has_webhook_secret = fields.Boolean(compute="_compute_has_secrets", string="Webhook secret set")
+    # Stored, so that whoever reads the account knows whether the secrets are set without
+    # reading them: only system administrators can write the secrets, so the compute always
+    # runs with the right to read them.
+    has_access_token = fields.Boolean(
+        compute="_compute_has_secrets", store=True, string="Access token set"
+    )
+    has_webhook_secret = fields.Boolean(
+        compute="_compute_has_secrets", store=True, string="Webhook secret set"
+    )
     api_base_url = fields.Char(
         string="API base URL",
         groups="base.group_system",
@@ -147,10 +154,11 @@ class GoCardlessAccount(models.Model):
                 environment=environments.get(account.environment, ""),
             )
 
+    @api.depends("access_token", "webhook_secret")
     def _compute_has_secrets(self):
-        for account, account_sudo in zip(self, self.sudo(), strict=True):
-            account.has_access_token = bool(account_sudo.access_token)
-            account.has_webhook_secret = bool(account_sudo.webhook_secret)
+        for account in self:
+            account.has_access_token = bool(account.access_token)
+            account.has_webhook_secret = bool(account.webhook_secret)
 
     def _compute_webhook_url(self):
         for account in self:

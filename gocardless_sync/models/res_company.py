@@ -13,12 +13,20 @@ class ResCompany(models.Model):
         return companies
 
     def _gocardless_ensure_account(self):
-        """Create the GoCardless account of the companies that have none; return them all."""
-        accounts = self.env["gocardless.account"].search([("company_id", "in", self.ids)])
-        missing = self - accounts.company_id
+        """Create the GoCardless account of the companies that have none; return them all.
+
+        Runs as superuser (``accounts_sudo``): whoever may create a company gets its
+        GoCardless account with it, although only system administrators may create accounts
+        by hand, and the new company is not yet among the creator's allowed companies (which
+        the multi-company rule checks on create). The account starts empty: no secret."""
+        accounts_sudo = self.env["gocardless.account"].sudo()
+        accounts_sudo = accounts_sudo.search([("company_id", "in", self.ids)])
+        missing = self - accounts_sudo.company_id
         if missing:
-            accounts |= accounts.create([{"company_id": company.id} for company in missing])
-        return accounts
+            accounts_sudo |= accounts_sudo.create(
+                [{"company_id": company.id} for company in missing]
+            )
+        return accounts_sudo.sudo(False)
 
     def _gocardless_account(self):
         """The GoCardless account of this company (empty recordset if none)."""

@@ -101,6 +101,27 @@ class TestAccessMatrix(GoCardlessCase):
             self.account.with_user(self.gc_manager).write({"access_token": "stolen"})
         self.assertEqual(self.account.environment, "sandbox")
 
+    def test_administrators_create_companies_with_their_account(self):
+        """Not as superuser: the administrator (and the Access Rights group) may create
+        companies; their GoCardless account comes along, empty."""
+        admin = self.env.ref("base.user_admin")
+        company = (
+            self.env["res.company"]
+            .with_user(admin)
+            .with_context(allowed_company_ids=admin.company_ids.ids)
+            .create({"name": "Created by the administrator"})
+        )
+        erp_manager = self._new_user(
+            "gc_erp_manager", "base.group_user,base.group_erp_manager,base.group_partner_manager"
+        )
+        company_2 = (
+            self.env["res.company"].with_user(erp_manager).create({"name": "By ERP manager"})
+        )
+        for new_company in (company, company_2):
+            account = new_company.sudo()._gocardless_account()
+            self.assertTrue(account)
+            self.assertFalse(account.has_access_token)
+
     def test_accounting_administrators_are_gocardless_managers(self):
         accountant = self._new_user("gc_accountant", "account.group_account_manager")
         self.assertTrue(accountant.has_group("gocardless_sync.group_gocardless_manager"))
@@ -154,6 +175,8 @@ class TestAccessMatrix(GoCardlessCase):
         self.env.invalidate_all()
         self.assertFalse(self.account.access_token)
         self.assertFalse(self.account.webhook_secret)
+        self.assertFalse(self.account.has_access_token)
+        self.assertFalse(self.account.has_webhook_secret)
         self.assertEqual(self.account.connection_state, "unknown")
 
 
