@@ -137,6 +137,20 @@ class GoCardlessMandate(models.Model):
         created = self.create(to_create) if to_create else self.browse()
         return created, updated
 
+    def write(self, vals):
+        # Supervisors may write mandates only to remove them from a contact (archive). The
+        # rest (status, customer, dates...) comes from GoCardless, through the sync, events
+        # and Managers' actions: nobody re-points a mandate to debit another contact.
+        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
+            if set(vals) - {"active"} or vals.get("active"):
+                raise AccessError(
+                    _(
+                        "Only GoCardless Managers can change a mandate; you can only remove it "
+                        "from the contact."
+                    )
+                )
+        return super().write(vals)
+
     def _gocardless_apply_event(self, action, event_at):
         """Apply a mandate event (its action and when it happened); return a note.
 

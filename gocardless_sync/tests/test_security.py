@@ -19,8 +19,9 @@ EXPECTED_ACCESS = {
     },
     "supervisor": {
         "gocardless.account": {"read"},
-        "gocardless.customer": {"read", "write", "create"},
-        "gocardless.mandate": {"read", "write", "create"},
+        # creates the link when pushing a new customer; writes a mandate only to remove it
+        "gocardless.customer": {"read", "create"},
+        "gocardless.mandate": {"read", "write"},
         "res.partner.email": {"read"},
     },
     "manager": {
@@ -82,15 +83,46 @@ class TestAccessMatrix(GoCardlessCase):
         with self.assertRaises(AccessError):
             Customer.with_user(self.gc_user).create(customer_vals)
         customer = Customer.with_user(self.gc_supervisor).create(customer_vals)
-        customer.with_user(self.gc_supervisor).write({"email": "m@example.com"})
+        with self.assertRaises(AccessError):
+            customer.with_user(self.gc_supervisor).write({"email": "m@example.com"})
         with self.assertRaises(AccessError):
             customer.with_user(self.gc_supervisor).unlink()
+        customer.with_user(self.gc_manager).write({"email": "m@example.com"})
         customer.with_user(self.gc_manager).unlink()
         self.assertFalse(customer.exists())
         with self.assertRaises(AccessError):
             self.account.with_user(self.gc_supervisor).write({"sync_policy": "create"})
         self.account.with_user(self.gc_manager).write({"sync_policy": "create"})
         self.assertEqual(self.account.sync_policy, "create")
+
+    def test_supervisors_only_remove_mandates(self):
+        """A Supervisor cannot re-point a mandate (to debit another contact) nor revive it."""
+        other = self.env["res.partner"].create({"name": "Other contact"})
+        customer = self._link_customer(self.partner, gocardless_id="CU_SUP")
+        other_customer = self._link_customer(other, gocardless_id="CU_OTHER")
+        mandate = self.env["gocardless.mandate"].create(
+            {"customer_id": customer.id, "gocardless_id": "MD_SUP", "status": "cancelled"}
+        )
+        # removing writes a note on the contact: a Supervisor who may edit contacts
+        supervisor = self._new_user(
+            "gc_contact_supervisor",
+            "base.group_user,base.group_partner_manager,"
+            "gocardless_sync.group_gocardless_supervisor",
+        )
+        as_supervisor = mandate.with_user(supervisor)
+        for vals in (
+            {"customer_id": other_customer.id},
+            {"status": "active"},
+            {"next_possible_charge_date": "2030-01-01"},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError):
+                as_supervisor.write(vals)
+        as_supervisor.action_gocardless_remove()
+        self.assertFalse(mandate.active)
+        with self.assertRaises(AccessError):
+            as_supervisor.write({"active": True})
+        mandate.with_user(self.gc_manager).write({"active": True})
+        self.assertEqual((mandate.customer_id, mandate.status), (customer, "cancelled"))
 
     def test_only_system_administrators_change_the_connection(self):
         with self.assertRaises(AccessError):
