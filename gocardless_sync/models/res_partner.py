@@ -37,17 +37,29 @@ class ResPartner(models.Model):
         help="Other addresses of this contact. GoCardless customers are matched by the main "
         "email and by every extra email.",
     )
+    # GoCardless data of the contact: for GoCardless users only (a plain user reading or
+    # exporting every field of a contact must not hit the GoCardless models' access rules)
     gocardless_customer_ids = fields.One2many(
-        "gocardless.customer", "partner_id", string="GoCardless customers"
+        "gocardless.customer",
+        "partner_id",
+        string="GoCardless customers",
+        groups="gocardless_sync.group_gocardless_user",
     )
     gocardless_mandate_ids = fields.One2many(
-        "gocardless.mandate", "partner_id", string="GoCardless mandates"
+        "gocardless.mandate",
+        "partner_id",
+        string="GoCardless mandates",
+        groups="gocardless_sync.group_gocardless_user",
     )
     gocardless_payment_ids = fields.One2many(
-        "gocardless.payment", "partner_id", string="GoCardless payments"
+        "gocardless.payment",
+        "partner_id",
+        string="GoCardless payments",
+        groups="gocardless_sync.group_gocardless_user",
     )
     gocardless_customer_id = fields.Many2one(
         "gocardless.customer",
+        groups="gocardless_sync.group_gocardless_user",
         compute="_compute_gocardless_customer_id",
         string="GoCardless customer",
         help="The GoCardless customer of this contact in the current company.",
@@ -79,18 +91,38 @@ class ResPartner(models.Model):
         "pushed automatically, or to be chosen later. Empty: not asked yet.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the same rule as write: nobody records a decision at creation (an import, an RPC
+        # call) that they could not record afterwards; "synchronized" needs a link, which a
+        # new contact does not have, so only Managers may import it
+        decisions = {vals.get("gocardless_sync_decision") for vals in vals_list} - {False, None}
+        if decisions:
+            self.browse()._gocardless_check_decision_write(decisions)
+        return super().create(vals_list)
+
     def write(self, vals):
         if "gocardless_sync_decision" in vals:
             self._gocardless_check_decision_write(vals["gocardless_sync_decision"])
         return super().write(vals)
 
     def _gocardless_check_decision_write(self, decision):
-        """Who may record which decision. Managers: any. Supervisors: "never" / "later", and
-        "synchronized" only once the contact is linked (the push and the link do it), but
-        never undo a synchronization nor reset the question. Others: nothing."""
+        """Who may record which decision (one, or a set of decisions for new contacts).
+        Managers: any. Supervisors: "never" / "later", and "synchronized" only once the contact
+        is linked (the push and the link do it), but never undo a synchronization nor reset
+        the question. Others: nothing."""
         user = self.env.user
         if self.env.su or user.has_group(const.GROUP_MANAGER):
             return
+        if isinstance(decision, set):  # new contacts: not linked, nothing decided before
+            if "synced" in decision and user.has_group(const.GROUP_SUPERVISOR):
+                raise AccessError(
+                    _(
+                        "A new contact is not linked to GoCardless yet: create it first, then "
+                        "use Synchronize."
+                    )
+                )
+            decision = next(iter(decision))
         if not user.has_group(const.GROUP_SUPERVISOR):
             raise AccessError(
                 _(

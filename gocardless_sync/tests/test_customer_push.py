@@ -276,6 +276,28 @@ class TestPushRoles(GoCardlessPushCase):
         partner.with_user(self.contact_user).write({"phone": "+44 2"})
         self.assertFalse(partner.copy().gocardless_sync_decision)
 
+    def test_who_records_a_decision_at_creation(self):
+        """An import or an RPC create may not record what a write could not."""
+        Partner = self.env["res.partner"]
+        with self.assertRaises(AccessError):
+            Partner.with_user(self.contact_user).create(
+                {"name": "Imported", "gocardless_sync_decision": "never"}
+            )
+        with self.assertRaises(AccessError):
+            Partner.with_user(self.contact_supervisor).create(
+                {"name": "Imported", "gocardless_sync_decision": "synced"}
+            )
+        later = Partner.with_user(self.contact_supervisor).create(
+            {"name": "Later", "gocardless_sync_decision": "later"}
+        )
+        self.assertEqual(later.gocardless_sync_decision, "later")
+        synced = Partner.with_user(self.contact_manager).create(
+            {"name": "Imported by a Manager", "gocardless_sync_decision": "synced"}
+        )
+        self.assertEqual(synced.gocardless_sync_decision, "synced")
+        plain = Partner.with_user(self.contact_user).create({"name": "No decision"})
+        self.assertFalse(plain.gocardless_sync_decision)
+
 
 @tagged("post_install", "-at_install")
 class TestPushMany(GoCardlessPushCase):

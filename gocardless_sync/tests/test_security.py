@@ -95,6 +95,22 @@ class TestAccessMatrix(GoCardlessCase):
         self.account.with_user(self.gc_manager).write({"sync_policy": "create"})
         self.assertEqual(self.account.sync_policy, "create")
 
+    def test_plain_users_read_and_export_contacts(self):
+        """A user without GoCardless rights reads every GoCardless field of a linked contact
+        that is offered to them (as an export or an RPC read would): the links, mandates and
+        payments are simply not offered."""
+        self._link_customer(self.partner, gocardless_id="CU_PLAIN")
+        plain = self.users["contact_creator"]
+        offered = self.env["res.partner"].with_user(plain).fields_get()
+        ours = [name for name in offered if name.startswith(("gocardless", "extra_email"))]
+        self.assertEqual(sorted(ours), ["extra_email_ids", "gocardless_sync_decision"])
+        values = self.partner.with_user(plain).read(["name", *ours])[0]
+        self.assertEqual(values["name"], "Matrix")
+        # a GoCardless user sees the link
+        self.assertEqual(
+            self.partner.with_user(self.gc_user).gocardless_customer_ids.gocardless_id, "CU_PLAIN"
+        )
+
     def test_supervisors_only_remove_mandates(self):
         """A Supervisor cannot re-point a mandate (to debit another contact) nor revive it."""
         other = self.env["res.partner"].create({"name": "Other contact"})
