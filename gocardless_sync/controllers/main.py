@@ -87,8 +87,12 @@ class GoCardlessWebhookController(http.Controller):
             .sudo()
             ._gocardless_ingest(account_sudo, payload["events"], "webhook", webhook_id=webhook_id)
         )
-        # Answer quickly: whatever does not fit in the budget is applied by the retry cron.
-        events_sudo._gocardless_process(budget=WEBHOOK_PROCESS_BUDGET)
+        # Answer quickly: no GoCardless API call here, and at most a budget of work; what is
+        # left (unknown resources to fetch, or more than the budget) is applied at once by the
+        # retry scheduled action, triggered now.
+        events_sudo._gocardless_process(budget=WEBHOOK_PROCESS_BUDGET, fetch=False)
+        if events_sudo.filtered(lambda event: event.state == "new"):
+            request.env.ref("gocardless_sync.ir_cron_gocardless_retry_events").sudo()._trigger()
         return request.make_response("", status=204)
 
     def _account_for_signature(self, body, signature):

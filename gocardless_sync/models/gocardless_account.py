@@ -450,3 +450,7 @@ class GoCardlessAccount(models.Model):
                     account.company_id.name,
                     error,
                 )
+            except Exception:  # logged by the run; one account must not stop the others
+                _logger.exception(
+                    "Scheduled GoCardless customer sync of %s failed", account.company_id.name
+                )

@@ -15,6 +15,8 @@ import logging
 import time
 from collections import defaultdict
 
+from psycopg2 import IntegrityError
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize_all
@@ -70,6 +72,14 @@ class GoCardlessCustomerSync(models.AbstractModel):
         except UserError as error:
             self._log_failure(account, policy, trigger, started_at, start, str(error))
             raise
+        except IntegrityError as error:
+            # e.g. someone linked one of these customers by hand while the sync ran
+            message = _(
+                "A GoCardless customer or mandate was linked by someone else while the sync "
+                "ran. Nothing was changed by this sync: run it again."
+            )
+            self._log_failure(account, policy, trigger, started_at, start, message)
+            raise UserError(message) from error
         except Exception as error:
             _logger.exception("GoCardless customer sync of %s failed", account.company_id.name)
             self._log_failure(account, policy, trigger, started_at, start, str(error))

@@ -9,9 +9,13 @@ are unaffected. Webhooks and polling share this code and its de-duplication.
 import json
 import logging
 import time
+from datetime import timedelta
+
+from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from .. import const
 from ..services.api import GoCardlessError
@@ -24,6 +28,14 @@ _logger = logging.getLogger(__name__)
 WEBHOOK_PROCESS_BUDGET = 10.0
 # Give up retrying an event after this many failed attempts (it stays visible as an error).
 MAX_ATTEMPTS = 10
+# The first polling of an account reads the events of this many hours only: the customer
+# sync brings the current state; polling is there to catch up with missed webhooks.
+FIRST_POLL_HOURS = 24
+
+
+class FetchDeferred(Exception):
+    """Applying the event needs a GoCardless API call, which a webhook delivery leaves to
+    the retry scheduled action (the delivery must be answered quickly)."""
 
 
 class GoCardlessEvent(models.Model):
@@ -85,7 +97,8 @@ class GoCardlessEvent(models.Model):
     def _gocardless_ingest(self, account, events_data, source, webhook_id=None):
         """Store the events not seen yet for ``account``; return the new records.
 
-        Replays (the same event ID again, by webhook or polling) store nothing."""
+        Replays (the same event ID again, by webhook or polling) store nothing, also when a
+        webhook and the polling store the same event at the same moment."""
         ids = [data["id"] for data in events_data]
         known = set(
             self.with_context(active_test=False)
@@ -98,7 +111,27 @@ class GoCardlessEvent(models.Model):
                 continue
             seen.add(data["id"])
             vals_list.append(self._gocardless_vals_from_api(account, data, source, webhook_id))
-        return self.create(vals_list) if vals_list else self.browse()
+        return self._gocardless_create_new(vals_list)
+
+    @api.model
+    def _gocardless_create_new(self, vals_list):
+        """Create the events, skipping those another transaction stored meanwhile (the unique
+        constraint): in one batch, or one by one when the batch meets such a duplicate."""
+        if not vals_list:
+            return self.browse()
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                return self.create(vals_list)
+        except IntegrityError:
+            pass
+        created = self.browse()
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                    created |= self.create(vals)
+            except IntegrityError:
+                _logger.info("GoCardless event %s already stored", vals["gocardless_id"])
+        return created
 
     @api.model
     def _gocardless_vals_from_api(self, account, data, source, webhook_id=None):
@@ -126,15 +159,27 @@ class GoCardlessEvent(models.Model):
         self.ensure_one()
         return json.loads(self.payload or "{}")
 
+    def _created_at_key(self):
+        """The event's creation time as GoCardless wrote it (ISO, milliseconds included),
+        to order events of the same second."""
+        self.ensure_one()
+        return self._data().get("created_at") or fields.Datetime.to_string(
+            self.gocardless_created_at or fields.Datetime.now()
+        )
+
     # -- processing ----------------------------------------------------------------------
-    def _gocardless_process(self, budget=None):
+    def _gocardless_process(self, budget=None, fetch=True):
         """Apply these events, oldest first, each in its own savepoint.
 
         :param budget: stop after this many seconds (the rest stays "new")
+        :param fetch: when False (a webhook delivery), events that need a GoCardless API call
+            (an unknown mandate or payment) stay "new" for the retry scheduled action
         :return: the events left unprocessed because of the budget
         """
         start = time.monotonic()
-        events = self.sorted(lambda e: (e.gocardless_created_at or fields.Datetime.now(), e.id))
+        events = self.with_context(gocardless_event_fetch=fetch).sorted(
+            lambda event: (event._created_at_key(), event.id)
+        )
         for index, event in enumerate(events):
             if budget is not None and time.monotonic() - start > budget:
                 return events[index:]
@@ -146,6 +191,8 @@ class GoCardlessEvent(models.Model):
         try:
             with self.env.cr.savepoint():
                 state, note = self._gocardless_apply()
+        except FetchDeferred as deferred:
+            self.note = str(deferred)
         except (GoCardlessError, UserError) as error:
             message = (
                 self.account_id._gocardless_error_message(error)
@@ -212,10 +259,23 @@ class GoCardlessEvent(models.Model):
             note = _("%(note)s Replaced by %(new)s.", note=note, new=replacement.gocardless_id)
         return "done", note
 
+    def _gocardless_fetch(self, resource, gocardless_id):
+        """GET one resource from GoCardless, unless this processing may not call the API
+        (webhook delivery): then the event waits for the retry scheduled action."""
+        if not self.env.context.get("gocardless_event_fetch", True):
+            raise FetchDeferred(
+                _(
+                    "Waiting for %(id)s to be fetched from GoCardless by the scheduled action "
+                    '"GoCardless: retry events".',
+                    id=gocardless_id,
+                )
+            )
+        return self.account_id._gocardless_api().get(resource, gocardless_id)
+
     def _gocardless_fetch_mandate(self, mandate_id, customer=None):
         """Fetch an unknown mandate; store it when its customer is linked in Odoo."""
         account = self.account_id
-        data = account._gocardless_api().get("mandates", mandate_id)
+        data = self._gocardless_fetch("mandates", mandate_id)
         customer_gc_id = (data.get("links") or {}).get("customer")
         if customer is None and customer_gc_id:
             customer = self.env["gocardless.customer"]._gocardless_find(
@@ -244,13 +304,12 @@ class GoCardlessEvent(models.Model):
         """A payment event: the status goes through ``gocardless.payment`` 's single entry
         point (never backwards, the Odoo payment undone or validated). An unknown payment is
         fetched first and kept when Odoo knows its mandate or its export line (odoo_ref)."""
-        account = self.account_id
         payment_id = self.resource_gocardless_id
         payment = self.env["gocardless.payment"]._gocardless_find(self.company_id, payment_id)
         note = False
         if not payment:
             try:
-                data = account._gocardless_api().get("payments", payment_id)
+                data = self._gocardless_fetch("payments", payment_id)
             except GoCardlessError as error:
                 if error.kind not in (GoCardlessError.KIND_NOT_FOUND, GoCardlessError.KIND_GONE):
                     raise
@@ -329,22 +388,25 @@ class GoCardlessEvent(models.Model):
         seen, for every account with a token, and apply it like a webhook would."""
         for account in self.env["gocardless.account"].search([("access_token", "!=", False)]):
             try:
-                self._gocardless_poll(account)
+                with self.env.cr.savepoint():
+                    self._gocardless_poll(account)
             except UserError as error:
                 _logger.warning(
                     "Polling GoCardless events of %s failed: %s", account.company_id.name, error
                 )
+            except Exception:  # one account's failure must not stop the others'
+                _logger.exception("Polling GoCardless events of %s failed", account.company_id.name)
 
     @api.model
     def _gocardless_poll(self, account):
         """Read the events created since the account's last polled event (all pages), store
         the new ones and apply them. Returns the new events."""
-        params = {}
-        if account.last_event_polled_at:
-            # >=: events of the same second as the last one are read again, de-duplicated
-            params["created_at[gte]"] = account.last_event_polled_at.strftime(
-                "%Y-%m-%dT%H:%M:%S.000Z"
-            )
+        # >=: events of the same second as the last one are read again, de-duplicated. The
+        # first time, only the last FIRST_POLL_HOURS (not the account's whole history).
+        since = account.last_event_polled_at or fields.Datetime.now() - timedelta(
+            hours=FIRST_POLL_HOURS
+        )
+        params = {"created_at[gte]": since.strftime("%Y-%m-%dT%H:%M:%S.000Z")}
         try:
             events_data = account._gocardless_api().list_all("events", params)
         except GoCardlessError as error:

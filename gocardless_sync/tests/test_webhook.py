@@ -1,6 +1,8 @@
 import json
 from datetime import datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo.tests import HttpCase, tagged
 
 from gocardless_emulator import fixtures_path, sign_webhook
@@ -68,6 +70,28 @@ class WebhookMixin:
         self.emulator.mandate_action(mandate_id, action)
         self.env.invalidate_all()
 
+    def _retry_events(self):
+        """Run the retry scheduled action, which the webhook triggers for events that need
+        GoCardless to be asked first (the webhook itself never calls the API)."""
+        self.env.flush_all()
+        self.env.ref("gocardless_sync.ir_cron_gocardless_retry_events").method_direct_trigger()
+        self.env.invalidate_all()
+
+    def _assert_waiting_for_fetch(self, events):
+        """The webhook stored these events and left them for the retry, without calling
+        GoCardless (no API request since ``self.requests_before``)."""
+        self.assertEqual(set(events.mapped("state")), {"new"})
+        for event in events:
+            self.assertIn("Waiting", event.note)
+        api_calls = [
+            r for r in self.emulator.requests[self.requests_before :] if r["method"] == "GET"
+        ]
+        self.assertFalse(api_calls, "a webhook delivery must not call GoCardless")
+        trigger = self.env["ir.cron.trigger"].search(
+            [("cron_id", "=", self.env.ref("gocardless_sync.ir_cron_gocardless_retry_events").id)]
+        )
+        self.assertTrue(trigger, "the webhook asks the retry scheduled action to run at once")
+
     def _remove_customer(self, customer_id):
         self.env.flush_all()
         self.emulator.remove_customer(customer_id)
@@ -121,7 +145,12 @@ class TestWebhookSecurity(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
             set(self._events().mapped("gocardless_id")),
             {event["id"] for event in payload["events"]},
         )
-        # a subscription event (unused) and a mandate GoCardless does not know: acknowledged
+        # a subscription event (unused): acknowledged at once; a mandate Odoo does not know:
+        # fetched by the retry, and GoCardless does not know it either
+        by_type = {event.resource_type: event for event in self._events()}
+        self.assertEqual(by_type["subscriptions"].state, "ignored")
+        self.assertEqual(by_type["mandates"].state, "new")
+        self._retry_events()
         self.assertEqual(set(self._events().mapped("state")), {"ignored"})
 
     def test_missing_signature(self):
@@ -242,8 +271,11 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
 
     def test_replaced_mandate_links_the_new_one_to_the_same_customer(self):
         _customer, mandate, record = self._linked_customer_with_mandate("active")
+        self.requests_before = len(self.emulator.requests)
         self._mandate_action(mandate["id"], "replaced")
         new_id = self.emulator.mandates[mandate["id"]]["links"]["new_mandate"]
+        self._assert_waiting_for_fetch(self._events())  # the new mandate is to be fetched
+        self._retry_events()
         self.assertEqual(record.status, "cancelled")
         self.assertFalse(record.is_usable)
         self.assertEqual(record.new_mandate_id.gocardless_id, new_id)
@@ -254,7 +286,10 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
     def test_unknown_mandate_of_a_linked_customer_is_fetched(self):
         customer, _mandate, _record = self._linked_customer_with_mandate("active")
         second = self.emulator.add_mandate(customer["id"], status="pending_submission")
+        self.requests_before = len(self.emulator.requests)
         self._mandate_action(second["id"], "submitted")
+        self._assert_waiting_for_fetch(self._events())
+        self._retry_events()
         fetched = self.env["gocardless.mandate"].search([("gocardless_id", "=", second["id"])])
         self.assertEqual(fetched.partner_id, self.partner)
         self.assertEqual(fetched.status, "submitted")
@@ -264,6 +299,7 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         stranger = self.emulator.add_customer(email="stranger@example.com", company_name="S")
         mandate = self.emulator.add_mandate(stranger["id"], status="active")
         self._mandate_action(mandate["id"], "cancelled")
+        self._retry_events()
         event = self._events()
         self.assertEqual(event.state, "ignored")
         self.assertFalse(
@@ -300,6 +336,40 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         response = self._post(body)
         self.assertEqual(response.status_code, 204)
         self.assertEqual(sorted(self._events().mapped("state")), ["ignored", "ignored"])
+
+    def test_events_of_the_same_second_follow_their_milliseconds(self):
+        self.emulator.webhook_target = None
+        _customer, mandate, record = self._linked_customer_with_mandate("active")
+        links = {"mandate": mandate["id"]}
+        cancelled = self._event_payload(
+            "EV_MS_1", "mandates", "cancelled", links, "2026-03-01T12:00:00.200Z"
+        )
+        reinstated = self._event_payload(
+            "EV_MS_2", "mandates", "reinstated", links, "2026-03-01T12:00:00.700Z"
+        )
+        # delivered newest first, within one second: applied in GoCardless's order
+        self._post({"events": [reinstated, cancelled]})
+        self.assertEqual(record.status, "active")
+        notes = {event.gocardless_id: event.note for event in self._events()}
+        self.assertIn("active -> cancelled", notes["EV_MS_1"])
+        self.assertIn("cancelled -> active", notes["EV_MS_2"])
+
+    def test_an_event_stored_meanwhile_is_skipped(self):
+        """A webhook and the polling storing the same event at the same moment: the second
+        meets the unique constraint and skips that event, keeping the others."""
+        Event = self.env["gocardless.event"]
+        first = self._event_payload(
+            "EV_RACE_1", "subscriptions", "created", {}, "2026-03-01T12:00:00.000Z"
+        )
+        second = self._event_payload(
+            "EV_RACE_2", "subscriptions", "created", {}, "2026-03-01T12:00:01.000Z"
+        )
+        Event._gocardless_ingest(self.account, [first], "webhook")
+        # what the other transaction saw before the first one committed: nothing known
+        vals = [Event._gocardless_vals_from_api(self.account, d, "poll") for d in (first, second)]
+        created = Event._gocardless_create_new(vals)
+        self.assertEqual(created.mapped("gocardless_id"), ["EV_RACE_2"])
+        self.assertEqual(len(self._events()), 2)
 
     def test_out_of_order_events_never_move_back(self):
         self.emulator.webhook_target = None
@@ -358,6 +428,19 @@ class TestEventPollingAndRetry(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         poll = [r for r in self.emulator.requests[requests_before:] if r["path"] == "/events"]
         self.assertTrue(poll[0]["query"].get("created_at[gte]"))
 
+    def test_the_first_poll_reads_one_day_only(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        with freeze_time("2026-03-01 12:00:00"):
+            self.emulator.mandate_action(mandate["id"], "submitted")  # two days before
+        with freeze_time("2026-03-03 11:00:00"):
+            self.emulator.mandate_action(mandate["id"], "active")  # an hour before
+        with freeze_time("2026-03-03 12:00:00"):
+            events = self.env["gocardless.event"]._gocardless_poll(self.account)
+        self.assertEqual(events.mapped("action"), ["active"])
+        poll = [r for r in self.emulator.requests if r["path"] == "/events"]
+        self.assertEqual(poll[0]["query"].get("created_at[gte]"), "2026-03-02T12:00:00.000Z")
+        self.assertEqual(record.status, "active")
+
     def test_polling_reads_every_page(self):
         _customer, mandate, record = self._linked_customer_with_mandate("active")
         for n in range(260):
@@ -376,6 +459,7 @@ class TestEventPollingAndRetry(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self.emulator.inject_fault("server_error", times=3, method="GET", path="/mandates")
         body = json.dumps({"events": list(self.emulator.pending_events())}).encode()
         self.assertEqual(self._post(body).status_code, 204)
+        self._retry_events()
         event = self._events()
         self.assertEqual(event.state, "error")
         self.assertIn("unavailable", event.error_message)
@@ -469,6 +553,7 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         mandate = self.customer.gocardless_mandate_ids
         other = self.emulator.add_payment(mandate.gocardless_id, 2500, currency="GBP")
         self._payment_action_on(other["id"], "submitted")
+        self._retry_events()
         stored = self.env["gocardless.payment"].search([("gocardless_id", "=", other["id"])])
         self.assertEqual(
             (stored.status, stored.amount, stored.partner_id), ("submitted", 25.0, self.customer)
@@ -480,6 +565,7 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         mandate = self.emulator.add_mandate(stranger["id"], status="active")
         other = self.emulator.add_payment(mandate["id"], 999, currency="GBP")
         self._payment_action_on(other["id"], "submitted")
+        self._retry_events()
         event = self._events().filtered(lambda e: e.resource_gocardless_id == other["id"])
         self.assertEqual(event.state, "ignored")
         self.assertFalse(
