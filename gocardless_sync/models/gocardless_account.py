@@ -214,18 +214,23 @@ class GoCardlessAccount(models.Model):
         return super().write(vals)
 
     # -- API access ----------------------------------------------------------------------
-    def _gocardless_api(self):
-        """A :class:`GoCardlessAPI` for this account; UserError when not configured."""
-        self.ensure_one()
-        account_sudo = self.sudo()
-        if not account_sudo.access_token:
+    def _gocardless_check_configured(self, company=None):
+        """Raise a UserError unless this account (of ``company``) has an access token."""
+        if not self.has_access_token:
             raise UserError(
                 _(
                     "GoCardless is not configured for %(company)s: no access token. "
                     "A system administrator can add one in Settings > GoCardless.",
-                    company=self.company_id.name,
+                    company=(company or self.company_id).name,
                 )
             )
+        return self
+
+    def _gocardless_api(self):
+        """A :class:`GoCardlessAPI` for this account; UserError when not configured."""
+        self.ensure_one()
+        self._gocardless_check_configured()
+        account_sudo = self.sudo()
         return GoCardlessAPI(
             access_token=account_sudo.access_token,
             environment=account_sudo.environment,

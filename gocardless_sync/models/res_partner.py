@@ -158,16 +158,8 @@ class ResPartner(models.Model):
         return (self.company_id or self.env.company)._gocardless_account()
 
     def _gocardless_account_or_raise(self):
-        account = self._gocardless_account()
-        if not account.has_access_token:
-            raise UserError(
-                _(
-                    "GoCardless is not configured for %(company)s: no access token. A system "
-                    "administrator can add one in Settings > GoCardless.",
-                    company=(self.company_id or self.env.company).name,
-                )
-            )
-        return account
+        company = self.company_id or self.env.company
+        return self._gocardless_account()._gocardless_check_configured(company)
 
     def gocardless_should_prompt(self):
         """Whether the web client asks, right after this contact's first save, if it should
