@@ -66,6 +66,13 @@ PAYMENT_FAILED_STATUSES = frozenset(
 )
 # The payment event action of a retry (failed -> pending_submission).
 PAYMENT_RETRY_ACTION = "resubmission_requested"
+# The payment event action of a charge-back the payer's bank withdrew (charged_back -> paid_out).
+PAYMENT_CHARGEBACK_CANCELLED_ACTION = "chargeback_cancelled"
+# The only moves back in PAYMENT_STATUS_RANK: {event action: statuses it revives a payment from}.
+PAYMENT_REVIVAL_ACTIONS = {
+    PAYMENT_RETRY_ACTION: frozenset({"failed"}),
+    PAYMENT_CHARGEBACK_CANCELLED_ACTION: frozenset({"charged_back"}),
+}
 # The status a payment has after each event action (others leave it as it is).
 PAYMENT_EVENT_STATUS = {
     "customer_approval_granted": "pending_submission",
@@ -77,6 +84,7 @@ PAYMENT_EVENT_STATUS = {
     "failed": "failed",
     "charged_back": "charged_back",
     "resubmission_requested": "pending_submission",
+    "chargeback_cancelled": "paid_out",
 }
 
 # Why a partner's balance is left out of a balance export.

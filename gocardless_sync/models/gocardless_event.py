@@ -343,7 +343,11 @@ class GoCardlessEvent(models.Model):
         lines = self.env["gocardless.export.line"]
         if reference:
             lines = lines.search(
-                [("export_id.account_id", "=", account.id), ("reference", "=", reference)]
+                [
+                    ("export_id.account_id", "=", account.id),
+                    ("reference", "=", reference),
+                    ("excluded", "=", False),
+                ]
             )
         mandate_id = (data.get("links") or {}).get("mandate")
         known_mandate = bool(mandate_id) and bool(

@@ -11,7 +11,9 @@ customers; the other reads (selection, mandates, customers, pending lines) are o
 each. See docs/decisions.md ("Balance export") for the rules.
 """
 
+import hashlib
 import logging
+import time
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -38,9 +40,12 @@ USABLE_MANDATE_DOMAIN = [("is_usable", "=", True), ("active", "=", True)]
 REFRESH_MARGIN = timedelta(days=1)
 # Up to this many mandates, the payments list is read per mandate rather than by date.
 REFRESH_PER_MANDATE_MAX = 20
-# A collection run creates at most this many GoCardless payments (a web request has a time
-# limit and GoCardless a rate limit); the next run goes on where it stopped.
-COLLECT_MAX_PER_RUN = 300
+# A collection run creates at most this many GoCardless payments, and starts no new one after
+# COLLECT_TIME_BUDGET seconds: a web request has a time limit (limit_time_real, 120 s by
+# default) and one create may take seconds with the adapter's retries. The next run goes on
+# where it stopped.
+COLLECT_MAX_PER_RUN = 100
+COLLECT_TIME_BUDGET = 60
 
 
 class GoCardlessExport(models.Model):
@@ -107,29 +112,33 @@ class GoCardlessExport(models.Model):
     _sql_constraints = [("name_uniq", "unique(name)", "An export's name is unique.")]
 
     # -- computes ------------------------------------------------------------------------
-    @api.depends("line_ids.payment_id", "line_ids.gocardless_payment_ids")
+    @api.depends("line_ids.payment_id", "line_ids.gocardless_payment_ids", "line_ids.excluded")
     def _compute_state(self):
         counts = self._line_counts()
         for batch in self:
             total, recorded, collected = (counts[batch.id][key] for key in ("all", "rec", "col"))
             if total and recorded == total and collected == total:
                 batch.state = "done"
+            elif not total and counts[batch.id]["exc"]:
+                batch.state = "done"  # every line excluded
             elif recorded or collected:
                 batch.state = "in_progress"
             else:
                 batch.state = "draft"
 
     def _line_counts(self):
-        """{batch id: {"all", "rec", "col"}}: lines, recorded lines, collected lines."""
-        counts = defaultdict(lambda: {"all": 0, "rec": 0, "col": 0})
+        """{batch id: {"all", "rec", "col", "exc"}}: lines (excluded ones not counted), recorded
+        lines, collected lines, excluded lines."""
+        counts = defaultdict(lambda: {"all": 0, "rec": 0, "col": 0, "exc": 0})
         ids = [batch_id for batch_id in self.ids if batch_id]
         if not ids:
             return counts
         Line = self.env["gocardless.export.line"]
         for key, extra in (
-            ("all", []),
-            ("rec", [("payment_id", "!=", False)]),
-            ("col", [("gocardless_payment_ids", "!=", False)]),
+            ("all", [("excluded", "=", False)]),
+            ("rec", [("excluded", "=", False), ("payment_id", "!=", False)]),
+            ("col", [("excluded", "=", False), ("gocardless_payment_ids", "!=", False)]),
+            ("exc", [("excluded", "=", True)]),
         ):
             for batch, count in Line._read_group(
                 [("export_id", "in", ids), *extra], ["export_id"], ["__count"]
@@ -150,7 +159,7 @@ class GoCardlessExport(models.Model):
             batch.collected_count = counts[batch.id]["col"]
             batch.skip_count = skips.get(batch, 0)
 
-    @api.depends("line_ids.amount", "line_ids.currency_id")
+    @api.depends("line_ids.amount", "line_ids.currency_id", "line_ids.excluded")
     def _compute_totals(self):
         for batch in self:
             batch.totals = ", ".join(
@@ -159,10 +168,10 @@ class GoCardlessExport(models.Model):
             )
 
     def _gocardless_totals(self):
-        """{res.currency: Decimal total of the lines}, in currency name order."""
+        """{res.currency: Decimal total of the lines not excluded}, in currency name order."""
         self.ensure_one()
         totals = defaultdict(Decimal)
-        for line in self.line_ids:
+        for line in self.line_ids.filtered(lambda line: not line.excluded):
             totals[line.currency_id] += to_decimal(line.amount, line.currency_id)
         return dict(sorted(totals.items(), key=lambda item: item[0].name))
 
@@ -197,6 +206,8 @@ class GoCardlessExport(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_started(self):
+        # the file may have been uploaded in the dashboard since the last refresh
+        self.filtered("line_ids")._gocardless_refresh_or_refuse(_("Deleting a batch"))
         started = self.filtered(
             lambda batch: any(
                 line.payment_id or line.gocardless_payment_ids for line in batch.line_ids
@@ -206,7 +217,8 @@ class GoCardlessExport(models.Model):
             raise UserError(
                 _(
                     "%(batches)s cannot be deleted: some of its payments are recorded in Odoo "
-                    "or exist in GoCardless.",
+                    "or exist in GoCardless (Refresh from GoCardless shows them). Exclude the "
+                    "lines that will not be collected instead.",
                     batches=", ".join(started.mapped("name")),
                 )
             )
@@ -244,6 +256,30 @@ class GoCardlessExport(models.Model):
                 )
             )
 
+    def _gocardless_refresh_or_refuse(self, doing):
+        """Read the batches' payments from GoCardless before ``doing`` something that needs
+        to know them all (deleting a batch, excluding a line): a file uploaded in the
+        dashboard is not known to Odoo until then. An account without access token cannot
+        have collected anything through Odoo and is not asked; GoCardless unreachable stops
+        ``doing``."""
+        for batch in self:
+            account = batch.account_id
+            if not account.has_access_token:
+                continue
+            try:
+                batch._gocardless_refresh(account._gocardless_api())
+            except GoCardlessError as error:
+                raise UserError(
+                    _(
+                        "%(doing)s needs to know whether GoCardless collects the payments of "
+                        "%(batch)s (a file upload in the dashboard), and GoCardless could not "
+                        "tell: %(error)s",
+                        doing=doing,
+                        batch=batch.name,
+                        error=account._gocardless_error_message(error),
+                    )
+                ) from error
+
     def _lock(self):
         """Refuse a second recording or collection of the same batch running at once."""
         self.ensure_one()
@@ -280,9 +316,10 @@ class GoCardlessExport(models.Model):
         batch = self.create({"account_id": account.id, "charge_date": charge_date or False})
         plan = self._gocardless_plan(account, commercial_ids, batch.charge_date)
         description = _("Account balance")
+        tag = self._gocardless_database_tag()
         for sequence, item in enumerate(plan["lines"], start=1):
             item["sequence"] = sequence
-            item["reference"] = f"{batch.name}-{sequence:04d}"
+            item["reference"] = f"{batch.name}-{sequence:04d}-{tag}"
             item["description"] = f"{description} {item['reference']}"
         batch.flush_recordset()
         common = {"export_id": batch.id, "company_id": account.company_id.id}
@@ -321,6 +358,20 @@ class GoCardlessExport(models.Model):
             len(plan["skips"]),
         )
         return batch
+
+    @api.model
+    def _gocardless_database_tag(self):
+        """Six characters proper to this database, the end of every line reference.
+
+        A reference is the idempotency key of its GoCardless payment and its metadata
+        ``odoo_ref``, by which payments are found again after a file upload: two databases
+        connected to one GoCardless account (production and a copy, two Odoo instances) both
+        number their batches GCX00001..., and without this tag one would take the other's
+        payments. Derived from ``database.uuid``, which a duplicated database gets anew."""
+        # database.uuid is readable by system administrators only; only a hash leaves here
+        params_sudo = self.env["ir.config_parameter"].sudo()
+        seed = f"{params_sudo.get_param('database.uuid')}:gocardless.export"
+        return hashlib.sha256(seed.encode()).hexdigest()[:6].upper()
 
     @api.model
     def _gocardless_insert(self, model_name, constants, columns):
@@ -484,6 +535,7 @@ class GoCardlessExport(models.Model):
                 ("company_id", "=", company.id),
                 ("partner_id", "in", commercial_ids),
                 ("payment_id", "=", False),
+                ("excluded", "=", False),
                 "|",
                 ("gocardless_payment_ids", "=", False),
                 (
@@ -603,8 +655,8 @@ class GoCardlessExport(models.Model):
                         amount,
                         "pending_export",
                         _(
-                            "%(reference)s collects it already: record or delete that line's "
-                            "batch first.",
+                            "%(reference)s collects it already: record that line, exclude it, "
+                            "or delete its batch first.",
                             reference=pending[(partner_id, currency.id)],
                         ),
                     )
@@ -678,7 +730,7 @@ class GoCardlessExport(models.Model):
         """The file rows of the batch's lines, read from the records."""
         self.ensure_one()
         rows = []
-        for line in self.line_ids.sorted("sequence"):
+        for line in self.line_ids.filtered(lambda line: not line.excluded).sorted("sequence"):
             mandate, customer = line.mandate_id, line.mandate_id.customer_id
             rows.append(
                 self._gocardless_file_row(
@@ -723,14 +775,18 @@ class GoCardlessExport(models.Model):
         )
 
     def _gocardless_apply_charge_date(self):
-        """Re-date the lines for the batch's charge date, then rewrite the files."""
+        """Re-date the lines for the batch's charge date (one write per distinct date and
+        note, not per line), then rewrite the files."""
         self.ensure_one()
-        for line in self.line_ids:
+        groups = defaultdict(lambda: self.env["gocardless.export.line"])
+        for line in self.line_ids.filtered(lambda line: not line.excluded):
             mandate = line.mandate_id
             date, note = self._gocardless_line_charge_date(
                 self.charge_date, {"next_possible_charge_date": mandate.next_possible_charge_date}
             )
-            line.write({"charge_date": date, "note": note})
+            groups[(date, note)] |= line
+        for (date, note), lines in groups.items():
+            lines.write({"charge_date": date, "note": note})
         self._gocardless_store_files(self._gocardless_file_rows())
 
     def _download(self, attachment):
@@ -764,35 +820,35 @@ class GoCardlessExport(models.Model):
     def action_record_payments(self):
         """ "Add balances as payments": one posted inbound Odoo payment per line that has
         none (on the account's GoCardless journal), reconciled with the customer's oldest
-        open receivables when the batch says so. Lines whose GoCardless payment failed are
-        not recorded. A second run records nothing and says so."""
+        open receivables when the batch says so. Not recorded: excluded lines, lines whose
+        GoCardless payment failed, lines GoCardless refused at collection, and lines not yet
+        collected whose customer's open balance is now below the line's amount (paid or
+        credited meanwhile). A second run records nothing and says so."""
         self._check_manager()
         self._check_invoicing(_("Adding balances as payments"))
         recorded = self.env["account.payment"]
-        refused = self.env["gocardless.export.line"]
+        refused = []
         for batch in self:
             batch._lock()
             batch_payments, batch_refused = batch._gocardless_record_payments()
             recorded |= batch_payments
-            refused |= batch_refused
+            refused += batch_refused
+        refused_text = "; ".join(f"{line.reference}: {reason}" for line, reason in refused)
         if not recorded:
             message = _("Nothing to record: every line already has its Odoo payment.")
             if refused:
                 message = _(
-                    "Nothing to record: the other lines' GoCardless payments failed or were "
-                    "cancelled (%(references)s).",
-                    references=", ".join(refused.mapped("reference")),
+                    "Nothing to record. Not recorded: %(refused)s",
+                    refused=refused_text,
                 )
-            return self._notify(message, "info")
+            return self._notify(message, "warning" if refused else "info", sticky=bool(refused))
         message = _("%(count)s payments recorded.", count=len(recorded))
         if refused:
-            message += " " + _(
-                "Not recorded, their GoCardless payments failed or were cancelled: %(references)s.",
-                references=", ".join(refused.mapped("reference")),
-            )
-        return self._notify(message, "success")
+            message += " " + _("Not recorded: %(refused)s", refused=refused_text)
+        return self._notify(message, "warning" if refused else "success", sticky=bool(refused))
 
     def _gocardless_record_payments(self):
+        """Record the batch's open lines; return (account.payment, [(line, reason)])."""
         self.ensure_one()
         journal = self.account_id.journal_id
         if not journal:
@@ -813,11 +869,20 @@ class GoCardlessExport(models.Model):
             )
         # read the lines again under the lock: another run may just have recorded them
         self.line_ids.invalidate_recordset(["payment_id"])
-        open_lines = self.line_ids.filtered(lambda line: not line.payment_id)
-        refused = open_lines.filtered(
-            lambda line: line.gocardless_status in const.PAYMENT_FAILED_STATUSES
+        open_lines = self.line_ids.filtered(lambda line: not (line.payment_id or line.excluded))
+        refused = {}
+        for line in open_lines:
+            if line.gocardless_status in const.PAYMENT_FAILED_STATUSES:
+                refused[line] = _("Its GoCardless payment failed or was cancelled.")
+            elif line.collect_error and not line.gocardless_payment_id:
+                refused[line] = _("GoCardless refused it: %(error)s", error=line.collect_error)
+        # money that GoCardless is not collecting yet must still be due
+        not_collected = open_lines.filtered(
+            lambda line: not line.gocardless_payment_id and line not in refused
         )
-        to_record = open_lines - refused
+        refused.update(self._gocardless_balance_problems(not_collected))
+        to_record = open_lines.filtered(lambda line: line not in refused)
+        refused = sorted(refused.items(), key=lambda item: item[0].sequence)
         if not to_record:
             return self.env["account.payment"], refused
         today = fields.Date.context_today(self)
@@ -856,6 +921,28 @@ class GoCardlessExport(models.Model):
             )
         )
         return payments, refused
+
+    def _gocardless_balance_problems(self, lines):
+        """{line: reason} for the ``lines`` whose customer's open receivable balance in the
+        line's currency is now below the line's amount: the customer paid or got a credit
+        note since the export, and collecting the exported amount would take too much. One
+        grouped read for all the lines."""
+        if not lines:
+            return {}
+        balances = self._gocardless_balances(self.company_id, lines.partner_id.ids)
+        problems = {}
+        for line in lines:
+            currency = line.currency_id
+            now = balances.get((line.partner_id.id, currency), Decimal(0))
+            if now < to_decimal(line.amount, currency):
+                problems[line] = _(
+                    "The customer's open balance is now %(balance)s, less than the %(amount)s "
+                    "exported (paid or credited since): exclude the line and export the balance "
+                    "again.",
+                    balance=format_amount(self.env, float(now), currency),
+                    amount=format_amount(self.env, line.amount, currency),
+                )
+        return problems
 
     def _gocardless_reconcile(self, payments):
         """Reconcile each payment with its customer's open receivables of its currency: all
@@ -911,11 +998,15 @@ class GoCardlessExport(models.Model):
         metadata ``odoo_ref``.
 
         Earlier attempts are matched first (payments list, by ``odoo_ref``). Each line is
-        created in its own savepoint and its GoCardless payment stored at once; a line
-        GoCardless refuses (validation, mandate state) is marked and the run goes on; a
-        fault of GoCardless itself (unavailable, timeout, network, rate limit, token) stops
-        the run: the lines already collected stay recorded and a re-run creates nothing
-        twice (same idempotency keys). Nothing is raised then, so that the progress is kept.
+        created in its own savepoint and its GoCardless payment stored at once. A line that
+        cannot be collected (mandate no longer usable, balance paid or credited since the
+        export and not recorded, or refused by GoCardless: validation, mandate state, not
+        found) is marked and the run goes on; a fault of the account or of GoCardless itself
+        (token, permissions, rate limit, unavailable, timeout, network) stops the run: the
+        lines already collected stay recorded and a re-run creates nothing twice (same
+        idempotency keys). Nothing is raised then, so that the progress is kept. A run
+        creates at most ``COLLECT_MAX_PER_RUN`` payments and starts none after
+        ``COLLECT_TIME_BUDGET`` seconds.
         """
         self.ensure_one()
         self._check_manager()
@@ -926,29 +1017,47 @@ class GoCardlessExport(models.Model):
             self._gocardless_refresh(api)
         except GoCardlessError as error:
             raise account._gocardless_user_error(error) from error
-        lines = self.line_ids.filtered(lambda line: not line.gocardless_payment_ids)
-        lines = lines.sorted("sequence")
+        lines = self.line_ids.filtered(
+            lambda line: not (line.gocardless_payment_ids or line.excluded)
+        ).sorted("sequence")
         if not lines:
             return self._notify(
                 _("Nothing to collect: every line already has its GoCardless payment."), "info"
             )
+        # a balance recorded as paid in Odoo is collected as recorded; the others must
+        # still be due
+        problems = self._gocardless_balance_problems(
+            lines.filtered(lambda line: not line.payment_id)
+        )
         collected, refused, stopped = self.env["gocardless.export.line"], [], None
-        remaining = lines[COLLECT_MAX_PER_RUN:]
-        for line in lines[:COLLECT_MAX_PER_RUN]:
+        started = time.monotonic()
+        remaining = lines
+        for index, line in enumerate(lines):
+            if len(collected) >= COLLECT_MAX_PER_RUN or (
+                time.monotonic() - started > COLLECT_TIME_BUDGET
+            ):
+                remaining = lines[index:]
+                break
+            remaining = lines[index + 1 :]
+            if line in problems:
+                line.collect_error = problems[line]
+                refused.append(line)
+                continue
             problem = self._gocardless_collect_line(api, line)
             if problem is None:
                 collected |= line
-                continue
-            if isinstance(problem, GoCardlessError):
+            elif isinstance(problem, GoCardlessError):
                 stopped = (line, problem)
-                remaining = lines.filtered(lambda other, line=line: other.sequence >= line.sequence)
+                remaining = lines[index:]
                 break
-            refused.append(line)
+            else:
+                refused.append(line)
         return self._gocardless_collect_report(collected, refused, stopped, remaining)
 
     def _gocardless_collect_line(self, api, line):
         """Create one line's GoCardless payment. None when done; a GoCardlessError that
-        should stop the run; or a message (the line is refused and marked)."""
+        should stop the run (``GoCardlessError.ACCOUNT_WIDE_KINDS``); or a message (the line
+        is refused and marked)."""
         mandate = line.mandate_id
         if not mandate.filtered_domain(USABLE_MANDATE_DOMAIN):
             message = _(
@@ -958,21 +1067,7 @@ class GoCardlessExport(models.Model):
             )
             line.collect_error = message
             return message
-        charge_date = line.charge_date
-        earliest = mandate.next_possible_charge_date
-        if charge_date and earliest and charge_date < earliest:
-            line.write(
-                {
-                    "charge_date": earliest,
-                    "note": _(
-                        "Charge date moved from %(chosen)s to %(earliest)s, the mandate's "
-                        "next possible charge date.",
-                        chosen=format_date(self.env, charge_date),
-                        earliest=format_date(self.env, earliest),
-                    ),
-                }
-            )
-            charge_date = earliest
+        charge_date = self._gocardless_collect_charge_date(line)
         params = {
             "amount": to_minor_units(line.amount, line.currency_id),
             "currency": line.currency_id.name,
@@ -1000,15 +1095,55 @@ class GoCardlessExport(models.Model):
                 self.env["gocardless.payment"]._gocardless_store(
                     self.account_id, [data], {line.reference: line}
                 )
+                line.invalidate_recordset(["gocardless_payment_ids"])
+                if not line.gocardless_payment_ids:
+                    message = _(
+                        "GoCardless answered with payment %(payment)s, which does not collect "
+                        "on this customer's mandate: nothing recorded. Check it in the "
+                        "dashboard (see the batch's messages).",
+                        payment=data.get("id"),
+                    )
+                    line.collect_error = message
+                    return message
                 line.collect_error = False
         except GoCardlessError as error:
-            if error.kind in (GoCardlessError.KIND_VALIDATION, GoCardlessError.KIND_INVALID_STATE):
-                message = self.account_id._gocardless_error_message(error)
-                line.collect_error = message
-                return message
-            _logger.info("GoCardless collection of %s stopped: %s", line.reference, error)
-            return error
+            if error.kind in GoCardlessError.ACCOUNT_WIDE_KINDS:
+                _logger.info("GoCardless collection of %s stopped: %s", line.reference, error)
+                return error
+            message = self.account_id._gocardless_error_message(error)
+            line.collect_error = message
+            return message
         return None
+
+    def _gocardless_collect_charge_date(self, line):
+        """The charge date to send for ``line`` (False: as soon as possible), the line
+        re-dated with a note when it changes: a date that has passed since the export means
+        as soon as possible; a date earlier than the mandate's current next possible charge
+        date moves to it (GoCardless refuses both)."""
+        charge_date = line.charge_date
+        if not charge_date:
+            return False
+        earliest = line.mandate_id.next_possible_charge_date
+        today = fields.Date.context_today(self)
+        if charge_date < today:
+            new_date = earliest if earliest and earliest >= today else False
+            note = _(
+                "The charge date %(chosen)s had passed at collection: %(new)s.",
+                chosen=format_date(self.env, charge_date),
+                new=format_date(self.env, new_date) if new_date else _("as soon as possible"),
+            )
+        elif earliest and charge_date < earliest:
+            new_date = earliest
+            note = _(
+                "Charge date moved from %(chosen)s to %(earliest)s, the mandate's next "
+                "possible charge date.",
+                chosen=format_date(self.env, charge_date),
+                earliest=format_date(self.env, earliest),
+            )
+        else:
+            return charge_date
+        line.write({"charge_date": new_date, "note": note})
+        return new_date
 
     def _gocardless_collect_report(self, collected, refused, stopped, remaining):
         parts = [
@@ -1079,7 +1214,8 @@ class GoCardlessExport(models.Model):
         lines = self.line_ids
         if not lines:
             return self.env["gocardless.payment"]
-        by_ref = {line.reference: line for line in lines}
+        by_ref = {line.reference: line for line in lines if not line.excluded}
+        excluded_refs = set(lines.filtered("excluded").mapped("reference"))
         known = set(lines.gocardless_payment_ids.mapped("gocardless_id"))
         since = (self.exported_at - REFRESH_MARGIN).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         mandate_ids = sorted(set(lines.mandate_id.mapped("gocardless_id")))
@@ -1087,12 +1223,25 @@ class GoCardlessExport(models.Model):
             queries = [{"created_at[gte]": since, "mandate": mandate} for mandate in mandate_ids]
         else:
             queries = [{"created_at[gte]": since}]
-        wanted = []
+        wanted, unwanted = [], []
         for params in queries:
             for data in api.list_all("payments", params):
                 ref = (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY)
                 if ref in by_ref or data["id"] in known:
                     wanted.append(data)
+                elif (
+                    ref in excluded_refs and data.get("status") not in const.PAYMENT_FAILED_STATUSES
+                ):
+                    unwanted.append(f"{data['id']} ({ref})")
+        if unwanted:
+            self.message_post(
+                body=_(
+                    "GoCardless collects payments for lines excluded from this batch: "
+                    "%(payments)s. Cancel them in the GoCardless dashboard, or their balances "
+                    "may be collected twice.",
+                    payments=", ".join(unwanted),
+                )
+            )
         Payment = self.env["gocardless.payment"]
         created, updated = Payment._gocardless_store(self.account_id, wanted, by_ref)
         self._gocardless_note_mismatches(created)

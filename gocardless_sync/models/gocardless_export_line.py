@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from .. import const
 
@@ -74,6 +75,12 @@ class GoCardlessExportLine(models.Model):
         const.PAYMENT_STATUSES, compute="_compute_gocardless_payment_id", string="GoCardless status"
     )
     collect_error = fields.Char(string="Collection problem", readonly=True, copy=False)
+    excluded = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Taken out of the batch (Exclude): never collected nor recorded, left out of the "
+        "files, and its balance can be exported again.",
+    )
 
     _sql_constraints = [
         ("reference_uniq", "unique(reference)", "An export line reference is unique."),
@@ -90,3 +97,43 @@ class GoCardlessExportLine(models.Model):
         for line in self:
             line.gocardless_payment_id = line.gocardless_payment_ids[:1]
             line.gocardless_status = line.gocardless_payment_id.status
+
+    def action_exclude(self):
+        """ "Exclude": take lines that GoCardless refused, or whose balance changed, out of
+        their batch for good. Only lines without an Odoo payment, and without a GoCardless
+        payment that is still going on, can be excluded; GoCardless is asked first whether
+        the batch's file was uploaded meanwhile (Refresh from GoCardless)."""
+        batches = self.export_id
+        batches._check_manager()
+        batches._gocardless_refresh_or_refuse(_("Excluding a line"))
+        self.invalidate_recordset()
+        for line in self:
+            if line.excluded:
+                continue
+            live = line.gocardless_payment_ids.filtered(
+                lambda payment: payment.status not in const.PAYMENT_FAILED_STATUSES
+            )
+            if line.payment_id or live:
+                raise UserError(
+                    _(
+                        "%(reference)s cannot be excluded: it is recorded as an Odoo payment or "
+                        "GoCardless is collecting it (%(payment)s). Cancel those first.",
+                        reference=line.reference,
+                        payment=line.payment_id.display_name or live[:1].gocardless_id,
+                    )
+                )
+        lines = self.filtered(lambda line: not line.excluded)
+        if not lines:
+            return True
+        lines.write({"excluded": True})
+        for batch in lines.export_id:
+            batch_lines = lines.filtered(lambda line, batch=batch: line.export_id == batch)
+            batch._gocardless_store_files(batch._gocardless_file_rows())
+            batch.message_post(
+                body=_(
+                    "Excluded from the batch (never collected nor recorded; the balances can be "
+                    "exported again): %(references)s.",
+                    references=", ".join(batch_lines.mapped("reference")),
+                )
+            )
+        return True

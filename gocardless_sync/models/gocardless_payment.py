@@ -91,6 +91,12 @@ class GoCardlessPayment(models.Model):
     last_event_id = fields.Char(
         string="Last event", readonly=True, help="The last GoCardless event applied (EV...)."
     )
+    last_event_at = fields.Datetime(
+        string="Last event at",
+        readonly=True,
+        help="When the newest GoCardless event applied to this payment happened: older events "
+        "that arrive later change nothing.",
+    )
 
     _sql_constraints = [
         (
@@ -206,7 +212,7 @@ class GoCardlessPayment(models.Model):
         now = fields.Datetime.now()
         # lines that have their GoCardless payment already (or get one in this call)
         claimed = {line.id for line in lines_by_ref.values() if line.gocardless_payment_ids}
-        duplicates = []
+        duplicates, foreign = [], []
         for data in payments_data:
             vals = self._gocardless_vals_from_api(data, currencies, mandates)
             payment = existing.get(data["id"])
@@ -227,7 +233,15 @@ class GoCardlessPayment(models.Model):
                 )
                 continue
             line = lines_by_ref.get(vals["odoo_ref"])
-            if line and line.id in claimed:
+            mandate = mandates.get(vals["mandate_gocardless_id"])
+            if line and (
+                not mandate or mandate.partner_id.commercial_partner_id != line.partner_id
+            ):
+                # the reference of one customer's line on another customer's mandate (an
+                # edited file): its money does not pay this customer's balance
+                foreign.append((line, data["id"], vals["mandate_gocardless_id"]))
+                line = None
+            elif line and line.id in claimed:
                 # a second GoCardless payment for the same line: e.g. the file was uploaded
                 # twice, or uploaded and collected through the API
                 duplicates.append((line, data["id"]))
@@ -250,6 +264,19 @@ class GoCardlessPayment(models.Model):
             ).create(to_create)
             created = created.with_env(self.env)
         created._gocardless_sync_account_payment()
+        for line, gocardless_id, mandate_id in foreign:
+            line.export_id.message_post(
+                body=_(
+                    "GoCardless payment %(payment)s carries the reference %(reference)s of "
+                    "%(customer)s but is collected on mandate %(mandate)s, which is not one of "
+                    "that customer's mandates in Odoo: it is not linked to the line. Check it "
+                    "in the GoCardless dashboard.",
+                    payment=gocardless_id,
+                    reference=line.reference,
+                    customer=line.partner_id.display_name,
+                    mandate=mandate_id or "-",
+                )
+            )
         for line, gocardless_id in duplicates:
             line.export_id.message_post(
                 body=_(
@@ -272,23 +299,28 @@ class GoCardlessPayment(models.Model):
             An unknown status is logged and ignored.
         :param event: optional GoCardless event dict (``id``, ``action``, ``created_at``,
             ``details`` with ``cause``/``description``/``reason_code``) that reported it. Its
-            ``id`` is kept in ``last_event_id``; an event already applied to a payment (same
-            ``id``) is ignored for it; its details go into the chatter notes.
+            ``id`` is kept in ``last_event_id`` and its ``created_at`` in ``last_event_at``;
+            an event already applied to a payment (same ``id``), or older than the newest
+            event applied to it, is ignored for it; its details go into the chatter notes.
         :param note: optional text added to the chatter notes (e.g. where the status came
             from).
         :return: the payments whose status changed.
 
         Rules:
 
+        - Events arrive late and out of order: an event that happened before the newest one
+          already applied (``last_event_at``, to the second) changes nothing.
         - Statuses never move backwards: a status whose ``const.PAYMENT_STATUS_RANK`` is lower
-          than or equal to the current one is ignored (events and webhooks arrive in any
-          order; the same status twice changes nothing). The one exception is a retry: an
-          event whose action is ``const.PAYMENT_RETRY_ACTION`` (``resubmission_requested``)
-          moves a ``failed`` payment back to the status given.
+          than or equal to the current one is ignored (the same status twice changes
+          nothing). The exceptions are the events of ``const.PAYMENT_REVIVAL_ACTIONS``: a
+          retry (``resubmission_requested``) moves a ``failed`` payment back to the status
+          given, a withdrawn charge-back (``chargeback_cancelled``) a ``charged_back`` one
+          back to ``paid_out``.
         - Effects on the Odoo payment (``account_payment_id``), each with a chatter note on
           it: a status of ``const.PAYMENT_FAILED_STATUSES`` (failed, charged back, cancelled,
           customer approval denied) undoes it (:meth:`_gocardless_undo_account_payment`);
-          ``paid_out`` validates it (state Paid); a retry re-posts one that was cancelled.
+          ``paid_out`` validates it (state Paid); a revival re-posts one that was cancelled
+          (then validates it when paid out).
         - No GoCardless API call; everything is written in the current transaction. The
           caller needs write access to GoCardless payments (GoCardless Manager, or the
           webhook controller's ``*_sudo`` environment) and, when an Odoo payment is linked,
@@ -298,24 +330,28 @@ class GoCardlessPayment(models.Model):
             _logger.warning("Ignoring unknown GoCardless payment status %r", status)
             return self.browse()
         event = event or {}
-        is_retry = event.get("action") == const.PAYMENT_RETRY_ACTION
+        event_id = event.get("id")
+        event_at = parse_datetime(event.get("created_at"))
+        revives = const.PAYMENT_REVIVAL_ACTIONS.get(event.get("action"), frozenset())
         changed = self.browse()
         for payment in self:
-            if event.get("id") and payment.last_event_id == event["id"]:
+            if event_id and payment.last_event_id == event_id:
                 continue
+            if event_at and payment.last_event_at and event_at < payment.last_event_at:
+                continue  # older than what is applied already
+            seen = {}
+            if event_id:
+                seen = {"last_event_id": event_id, "last_event_at": event_at or False}
             current = payment.status
             forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK[current]
-            retried = is_retry and current == "failed" and status != "failed"
-            if not (forward or retried):
-                if event.get("id"):
-                    payment.last_event_id = event["id"]
+            revived = current in revives and status != current
+            if not (forward or revived):
+                if seen:
+                    payment.write(seen)
                 continue
-            vals = {"status": status, "status_changed_at": fields.Datetime.now()}
-            if event.get("id"):
-                vals["last_event_id"] = event["id"]
-            payment.write(vals)
+            payment.write(dict(seen, status=status, status_changed_at=fields.Datetime.now()))
             changed |= payment
-            payment._gocardless_sync_account_payment(event=event, note=note, retried=retried)
+            payment._gocardless_sync_account_payment(event=event, note=note, revived=revived)
         return changed
 
     def _gocardless_status_text(self, event=None, note=None):
@@ -341,39 +377,52 @@ class GoCardlessPayment(models.Model):
             status=labels.get(self.status, self.status),
         )
 
-    def _gocardless_sync_account_payment(self, event=None, note=None, retried=False):
-        """Bring each linked Odoo payment in line with the GoCardless status (idempotent)."""
+    def _gocardless_sync_account_payment(self, event=None, note=None, revived=False):
+        """Bring each linked Odoo payment in line with the GoCardless status (idempotent).
+
+        :param revived: the status has just moved back (a retry, a withdrawn charge-back):
+            an Odoo payment cancelled by the earlier failure is posted again.
+        """
         for payment in self.filtered("account_payment_id"):
-            if not (
-                retried
-                or payment.status == "paid_out"
-                or payment.status in const.PAYMENT_FAILED_STATUSES
-            ):
+            failed = payment.status in const.PAYMENT_FAILED_STATUSES
+            if not (revived or failed or payment.status == "paid_out"):
                 continue
             payment._check_account_payment_access()
             odoo_payment = payment.account_payment_id
-            if payment.status in const.PAYMENT_FAILED_STATUSES:
+            if failed:
                 if odoo_payment.state not in ("canceled", "rejected"):
                     payment._gocardless_undo_account_payment(event=event, note=note)
-            elif payment.status == "paid_out":
-                if odoo_payment.state == "in_process":
-                    odoo_payment.action_validate()
-                    odoo_payment.message_post(
-                        body=payment._gocardless_status_text(event, note)
-                        + " "
-                        + _("GoCardless has paid the money out to the creditor's bank.")
-                    )
-            elif retried and odoo_payment.state == "canceled":
+                continue
+            texts = [payment._gocardless_status_text(event, note)]
+            if revived and odoo_payment.state == "canceled":
                 odoo_payment.action_draft()
                 odoo_payment.action_post()
-                odoo_payment.message_post(
-                    body=payment._gocardless_status_text(event, note)
-                    + " "
-                    + _(
-                        "GoCardless retries the collection: the payment is posted again. "
-                        "Reconcile it with the invoices it pays."
+                if (event or {}).get("action") == const.PAYMENT_CHARGEBACK_CANCELLED_ACTION:
+                    texts.append(
+                        _(
+                            "The payer's bank withdrew the charge-back: the payment is posted "
+                            "again. Reconcile it with the invoices it pays."
+                        )
+                    )
+                else:
+                    texts.append(
+                        _(
+                            "GoCardless retries the collection: the payment is posted again. "
+                            "Reconcile it with the invoices it pays."
+                        )
+                    )
+            elif revived and odoo_payment.state == "rejected":
+                texts.append(
+                    _(
+                        "GoCardless collects the money again, but this payment was marked "
+                        "Rejected: check the reversal you booked and undo it if needed."
                     )
                 )
+            if payment.status == "paid_out" and odoo_payment.state == "in_process":
+                odoo_payment.action_validate()
+                texts.append(_("GoCardless has paid the money out to the creditor's bank."))
+            if len(texts) > 1:
+                odoo_payment.message_post(body=" ".join(texts))
 
     def _check_account_payment_access(self):
         self.ensure_one()

@@ -14,17 +14,7 @@ from ..services.api import GoCardlessError
 _logger = logging.getLogger(__name__)
 
 # GoCardless failures that are not about one contact: a push of many contacts stops there
-ACCOUNT_WIDE_FAILURES = frozenset(
-    {
-        GoCardlessError.KIND_AUTH,
-        GoCardlessError.KIND_PERMISSION,
-        GoCardlessError.KIND_RATE_LIMIT,
-        GoCardlessError.KIND_UNAVAILABLE,
-        GoCardlessError.KIND_TIMEOUT,
-        GoCardlessError.KIND_NETWORK,
-        GoCardlessError.KIND_CONFIG,
-    }
-)
+ACCOUNT_WIDE_FAILURES = GoCardlessError.ACCOUNT_WIDE_KINDS
 
 
 class ResPartner(models.Model):

@@ -50,6 +50,20 @@ class GoCardlessError(Exception):
     KIND_INVALID_STATE = "invalid_state"  # 409/422 invalid_state (reasons)
     KIND_API = "api"  # any other API error
 
+    # failures that concern the whole account, not one customer or payment: a run over many
+    # records (a push of many contacts, a collection) stops there
+    ACCOUNT_WIDE_KINDS = frozenset(
+        {
+            KIND_AUTH,
+            KIND_PERMISSION,
+            KIND_RATE_LIMIT,
+            KIND_UNAVAILABLE,
+            KIND_TIMEOUT,
+            KIND_NETWORK,
+            KIND_CONFIG,
+        }
+    )
+
     def __init__(
         self,
         kind,

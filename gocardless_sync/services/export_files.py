@@ -13,6 +13,11 @@ or None ("as soon as possible").
   number; amounts are numbers displayed with the currency's decimals (``0.00``).
 - Every cell holds at most ``const.BULK_IMPORT_CELL_MAX_LENGTH`` characters (longer text
   is cut: GoCardless refuses longer cells).
+- Formula injection: names and emails come from GoCardless customers, which anyone with a
+  payment page can write. A text cell that a spreadsheet would read as a formula (starting
+  with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe, in
+  both files (OWASP's advice for CSV files); XLSX text cells are also typed as strings, so
+  that openpyxl never writes them as formulas.
 """
 
 import csv
@@ -32,10 +37,17 @@ except ImportError:  # pragma: no cover - the manifest's external_dependencies s
     openpyxl = None
 
 
+# a cell starting with one of these is a formula for Excel, LibreOffice or Google Sheets
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _text(value):
     if value is None or value is False:
         return ""
-    return str(value)[: const.BULK_IMPORT_CELL_MAX_LENGTH]
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    return text[: const.BULK_IMPORT_CELL_MAX_LENGTH]
 
 
 def _amount_text(amount):
@@ -82,6 +94,8 @@ def build_xlsx(rows, sheet_title="Payments"):
 
     def text_cell(value):
         cell = WriteOnlyCell(sheet, value=value)
+        if value is not None:
+            cell.data_type = "s"  # never a formula, whatever the text
         cell.number_format = "@"
         return cell
 

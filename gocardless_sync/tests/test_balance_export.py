@@ -55,10 +55,11 @@ class TestBalanceExport(GoCardlessPaymentCase):
             Decimal("1234568.19"),
         )
         self.assertIn("1,234,568.19", batch.totals)
-        # lines are sorted by customer name; references are <batch>-<sequence>
+        # lines are sorted by customer name; references are <batch>-<sequence>-<database tag>
         self.assertEqual(batch.line_ids.sorted("sequence").partner_id, large | small)
-        self.assertEqual(large_line.reference, f"{batch.name}-0001")
-        self.assertEqual(small_line.reference, f"{batch.name}-0002")
+        tag = batch._gocardless_database_tag()
+        self.assertEqual(large_line.reference, f"{batch.name}-0001-{tag}")
+        self.assertEqual(small_line.reference, f"{batch.name}-0002-{tag}")
         self.assertFalse(batch.skip_ids)
         self.assertEqual(batch.state, "draft")
 
@@ -279,16 +280,17 @@ class TestExportFiles(GoCardlessPaymentCase):
     def test_csv_byte_for_byte(self):
         batch = self._known_batch()
         a, b = self.alice_mandate, self.bob_mandate
-        name = batch.name
+        name, tag = batch.name, batch._gocardless_database_tag()
         expected = (
             "mandate.id,customer.id,customer.given_name,customer.family_name,"
             "customer.company_name,customer.email,payment.amount,payment.currency,"
             "payment.description,payment.charge_date,payment.metadata.odoo_ref\r\n"
             f"{a.gocardless_id},{a.customer_id.gocardless_id},Given,Alice Smith,,"
-            f"alice@example.com,0.30,GBP,Account balance {name}-0001,2025-03-06,{name}-0001\r\n"
+            f"alice@example.com,0.30,GBP,Account balance {name}-0001-{tag},2025-03-06,"
+            f"{name}-0001-{tag}\r\n"
             f'{b.gocardless_id},{b.customer_id.gocardless_id},Given,"Bob, Jones & Co",'
-            f"{'B' * 100},bob@example.com,1234567.89,GBP,Account balance {name}-0002,"
-            f"2025-03-06,{name}-0002\r\n"
+            f"{'B' * 100},bob@example.com,1234567.89,GBP,Account balance {name}-0002-{tag},"
+            f"2025-03-06,{name}-0002-{tag}\r\n"
         ).encode()
         self.assertEqual(batch.csv_attachment_id.raw, expected)
         self.assertEqual(batch.csv_attachment_id.name, f"{name}.csv")
@@ -300,7 +302,7 @@ class TestExportFiles(GoCardlessPaymentCase):
     def test_xlsx_cell_by_cell(self):
         batch = self._known_batch()
         a, b = self.alice_mandate, self.bob_mandate
-        name = batch.name
+        name, tag = batch.name, batch._gocardless_database_tag()
         self.assertFalse(batch.xlsx_attachment_id)  # built on its first download
         action = batch.with_user(self.gc_accountant).action_download_xlsx()
         self.assertEqual(action["url"], f"/web/content/{batch.xlsx_attachment_id.id}?download=true")
@@ -312,11 +314,11 @@ class TestExportFiles(GoCardlessPaymentCase):
         self.assertEqual(tuple(cell.value for cell in rows[0]), const.BULK_IMPORT_COLUMNS)
         expected = [
             [a.gocardless_id, a.customer_id.gocardless_id, "Given", "Alice Smith", None,
-             "alice@example.com", 0.3, "GBP", f"Account balance {name}-0001", "2025-03-06",
-             f"{name}-0001"],
+             "alice@example.com", 0.3, "GBP", f"Account balance {name}-0001-{tag}", "2025-03-06",
+             f"{name}-0001-{tag}"],
             [b.gocardless_id, b.customer_id.gocardless_id, "Given", "Bob, Jones & Co", "B" * 100,
-             "bob@example.com", 1234567.89, "GBP", f"Account balance {name}-0002",
-             "2025-03-06", f"{name}-0002"],
+             "bob@example.com", 1234567.89, "GBP", f"Account balance {name}-0002-{tag}",
+             "2025-03-06", f"{name}-0002-{tag}"],
         ]  # fmt: skip
         for row, values in zip(rows[1:], expected, strict=True):
             for column, cell, value in zip(const.BULK_IMPORT_COLUMNS, row, values, strict=True):
@@ -330,6 +332,52 @@ class TestExportFiles(GoCardlessPaymentCase):
                         self.assertEqual(cell.data_type, "s")
                         self.assertEqual(cell.number_format, "@")
                     self.assertLessEqual(len(str(cell.value or "")), 100)
+
+    def test_formulas_from_customer_names_are_never_formulas(self):
+        """Names come from GoCardless customers (anyone with a payment page writes them):
+        a spreadsheet must show them as text, never run them."""
+        row = dict.fromkeys(const.BULK_IMPORT_COLUMNS, "x")
+        row.update(
+            {
+                "customer.given_name": '=HYPERLINK("http://evil.example","Click")',
+                "customer.family_name": "+1+2",
+                "customer.company_name": "@SUM(A1)",
+                "customer.email": "-2+3@example.com",
+                "payment.description": "\tTab",
+                "payment.amount": Decimal("10.50"),
+                "payment.charge_date": None,
+            }
+        )
+        csv_text = export_files.build_csv([row]).decode()
+        self.assertIn(""""'=HYPERLINK(""http://evil.example"",""Click"")",""", csv_text)
+        self.assertIn(",'+1+2,'@SUM(A1),'-2+3@example.com,10.50,x,'\tTab,,x\r\n", csv_text)
+        sheet = openpyxl.load_workbook(io.BytesIO(export_files.build_xlsx([row]))).active
+        for cell_name, value in (
+            ("C2", '\'=HYPERLINK("http://evil.example","Click")'),
+            ("D2", "'+1+2"),
+            ("E2", "'@SUM(A1)"),
+            ("F2", "'-2+3@example.com"),
+        ):
+            with self.subTest(cell=cell_name):
+                self.assertEqual(sheet[cell_name].value, value)
+                self.assertEqual(sheet[cell_name].data_type, "s")
+        # ordinary text keeps its value
+        self.assertEqual(export_files.build_csv([dict(row, **{"customer.given_name": "Ann"})])
+                         .decode().splitlines()[1].split(",")[2], "Ann")  # fmt: skip
+
+    def test_references_are_unique_to_the_database(self):
+        """A reference is an idempotency key and the odoo_ref GoCardless payments are found
+        by: two databases on one GoCardless account must never share one."""
+        partner = self._partner("Tagged", email="tagged@example.com")
+        self._invoice(partner, 5.0, self.gbp)
+        self._mandate(partner)
+        batch = self._export(partner)
+        tag = batch._gocardless_database_tag()
+        self.assertRegex(tag, r"^[0-9A-F]{6}$")
+        self.assertEqual(batch.line_ids.reference, f"{batch.name}-0001-{tag}")
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("database.uuid", "another-database")
+        self.assertNotEqual(batch._gocardless_database_tag(), tag)
 
     def test_service_formats_zero_decimal_amounts(self):
         row = dict.fromkeys(const.BULK_IMPORT_COLUMNS, "x")

@@ -1,14 +1,17 @@
 from datetime import date
+from decimal import Decimal
 from unittest.mock import patch
 
 import psycopg2
+from freezegun import freeze_time
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import const
 from ..models import gocardless_export
+from ..services.api import GoCardlessError
 from .payment_common import GoCardlessPaymentCase
 
 
@@ -23,8 +26,8 @@ class CollectionMixin:
             cls._invoice(partner, amount, cls.gbp)
             cls.customers |= partner
 
-    def _setup_batch(self, count=4, charge_date=None):
-        self.partners = self.customers[:count]
+    def _setup_batch(self, count=4, charge_date=None, offset=0):
+        self.partners = self.customers[offset : offset + count]
         for partner in self.partners:
             self._mandate(partner)
         self.batch = self._export(self.partners, charge_date=charge_date)
@@ -166,6 +169,182 @@ class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 self._collect(user=user)
         self.assertFalse(self.emulator.payments)
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
+    """What can go wrong between an export and its collection, and per line."""
+
+    def test_a_balance_paid_since_the_export_is_neither_collected_nor_recorded(self):
+        self._setup_batch(count=3)
+        # customer 0 gets a credit note for all of it, customer 1 for a part
+        self._invoice(self.partners[0], 10.5, self.gbp, move_type="out_refund")
+        self._invoice(self.partners[1], 0.1, self.gbp, move_type="out_refund")
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("1 GoCardless payments created", action["params"]["message"])
+        self.assertEqual(len(self.emulator.payments), 1)
+        self.assertIn("open balance is now", self.lines[0].collect_error)
+        self.assertIn("£\xa00.00", self.lines[0].collect_error)
+        self.assertIn("£\xa00.20", self.lines[1].collect_error)
+        self.assertTrue(self.lines[2].gocardless_payment_id)
+        action = self.batch.with_user(self.gc_accountant).action_record_payments()
+        self.assertIn("1 payments recorded", action["params"]["message"])
+        self.assertIn(self.lines[0].reference, action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertFalse(self.lines[:2].payment_id)
+        self.assertTrue(self.lines[2].payment_id)
+
+    def test_a_recorded_line_is_collected_as_recorded(self):
+        """Recording first pays the invoices: the balance is then 0, and that is no reason
+        not to collect what was recorded."""
+        self._setup_batch(count=1)
+        self.batch.with_user(self.gc_accountant).action_record_payments()
+        self.assertEqual(self.lines.payment_id.state, "in_process")
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertTrue(self.lines.gocardless_payment_id)
+
+    def test_a_refused_line_is_not_recorded_and_can_be_excluded(self):
+        self._setup_batch(count=2)
+        refused, kept = self.lines
+        self.emulator.mandate_action(refused.mandate_id.gocardless_id, "cancelled")
+        self._collect()
+        self.assertTrue(refused.collect_error)
+        action = self.batch.with_user(self.gc_accountant).action_record_payments()
+        self.assertIn(f"{refused.reference}: GoCardless refused it", action["params"]["message"])
+        self.assertFalse(refused.payment_id)
+        self.assertTrue(kept.payment_id)
+        self.assertEqual(self.batch.state, "in_progress")
+        # a recorded line cannot be excluded
+        with self.assertRaises(UserError):
+            kept.with_user(self.gc_accountant).action_exclude()
+        # a supervisor cannot exclude
+        with self.assertRaises(AccessError):
+            refused.with_user(self.gc_supervisor).action_exclude()
+        refused.with_user(self.gc_accountant).action_exclude()
+        self.assertTrue(refused.excluded)
+        self.assertFalse(kept.excluded)
+        self.assertEqual(self.batch.state, "done")
+        self.assertEqual(self.batch.line_count, 1)
+        self.assertNotIn(refused.reference, self.batch.csv_attachment_id.raw.decode())
+        self.assertIn(kept.reference, self.batch.csv_attachment_id.raw.decode())
+        self.assertEqual(self.batch._gocardless_totals(), {self.gbp: Decimal("0.30")})
+        self.assertIn("Excluded from the batch", self.batch.message_ids[0].body)
+        # excluded lines are neither collected nor recorded, and their balance is exported again
+        self.assertIn("Nothing to collect", self._collect()["params"]["message"])
+        batch = self._export(self.partners[0])
+        self.assertEqual(len(batch.line_ids), 1)
+        self.assertFalse(self._skip(batch, self.partners[0]))
+
+    def test_a_line_uploaded_meanwhile_cannot_be_excluded(self):
+        self._setup_batch(count=1)
+        self.emulator.add_payment(
+            self.lines.mandate_id.gocardless_id,
+            round(self.lines.amount * 100),
+            currency="GBP",
+            metadata={"odoo_ref": self.lines.reference},
+        )
+        with self.assertRaises(UserError) as caught:
+            self.lines.with_user(self.gc_accountant).action_exclude()
+        self.assertIn("GoCardless is collecting it", str(caught.exception))
+        self.assertFalse(self.lines.excluded)
+        # GoCardless unreachable: nothing is excluded without knowing
+        self._setup_batch(count=2, offset=1)
+        self.emulator.inject_fault("server_error", times=5, path="/payments")
+        with self.assertRaises(UserError) as caught:
+            self.lines[1].with_user(self.gc_accountant).action_exclude()
+        self.assertIn("could not tell", str(caught.exception))
+        self.assertFalse(self.lines[1].excluded)
+
+    def test_deleting_a_batch_asks_gocardless_first(self):
+        self._setup_batch(count=1)
+        self.emulator.add_payment(
+            self.lines.mandate_id.gocardless_id,
+            round(self.lines.amount * 100),
+            currency="GBP",
+            metadata={"odoo_ref": self.lines.reference},
+        )
+        with self.assertRaises(UserError) as caught:
+            self.batch.with_user(self.gc_accountant).unlink()
+        self.assertIn("exist in GoCardless", str(caught.exception))
+        self.assertTrue(self.batch.exists())
+        # a batch GoCardless knows nothing of can go
+        self._setup_batch(count=1, offset=1)
+        batch = self.batch
+        batch.with_user(self.gc_accountant).unlink()
+        self.assertFalse(batch.exists())
+
+    def test_a_charge_date_passed_at_collection_means_as_soon_as_possible(self):
+        self._setup_batch(count=2, charge_date=date(2025, 3, 5))
+        self.lines[1].mandate_id.next_possible_charge_date = date(2025, 3, 12)
+        with freeze_time("2025-03-07 09:00:00"):
+            self._collect()
+        second = self.emulator.payments[self.lines[1].gocardless_payment_id.gocardless_id]
+        self.assertFalse(self.lines[0].charge_date)
+        self.assertIn("had passed", self.lines[0].note)
+        self.assertIn("as soon as possible", self.lines[0].note)
+        self.assertEqual(second["charge_date"], "2025-03-12")
+        self.assertEqual(self.lines[1].charge_date, date(2025, 3, 12))
+        creates = [r["body"]["payments"] for r in self._payment_creates()]
+        self.assertNotIn("charge_date", creates[0])
+        self.assertEqual(creates[1]["charge_date"], "2025-03-12")
+
+    def test_a_line_error_does_not_stop_the_run_an_account_error_does(self):
+        self._setup_batch(count=3)
+        api_class = type(self.account._gocardless_api())
+        original = api_class.create_resource
+        missing = self.lines[0].mandate_id.gocardless_id
+
+        def create_resource(api, resource, params, idempotency_key=None):
+            if params["links"]["mandate"] == missing:
+                raise GoCardlessError(GoCardlessError.KIND_NOT_FOUND, "404", status=404)
+            return original(api, resource, params, idempotency_key=idempotency_key)
+
+        with patch.object(api_class, "create_resource", create_resource):
+            action = self._collect()
+        self.assertIn("2 GoCardless payments created", action["params"]["message"])
+        self.assertTrue(self.lines[0].collect_error)
+        self.assertNotIn("Stopped", action["params"]["message"])
+        # a revoked token stops the run at once
+        self._setup_batch(count=1, offset=3)
+        self.emulator.inject_fault("unauthorized", times=1, method="POST", path="/payments")
+        action = self._collect()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(f"Stopped at {self.lines[0].reference}", action["params"]["message"])
+        self.assertFalse(self.lines.gocardless_payment_ids)
+
+    def test_a_run_is_capped_by_count_and_time(self):
+        self._setup_batch(count=3)
+        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 2):
+            action = self._collect()
+        self.assertIn("2 GoCardless payments created", action["params"]["message"])
+        self.assertIn("1 lines remain", action["params"]["message"])
+        self.assertEqual(self.batch.collected_count, 2)
+        self._setup_batch(count=1, offset=3)
+        with patch.object(gocardless_export, "COLLECT_TIME_BUDGET", -1):
+            action = self._collect()
+        self.assertIn("0 GoCardless payments created", action["params"]["message"])
+        self.assertIn("1 lines remain", action["params"]["message"])
+        self.assertFalse(self.lines.gocardless_payment_ids)
+
+    def test_a_payment_on_another_customers_mandate_is_not_linked(self):
+        self._setup_batch(count=2)
+        # an edited file: line 0's reference on customer 1's mandate
+        foreign = self.emulator.add_payment(
+            self.lines[1].mandate_id.gocardless_id,
+            1050,
+            currency="GBP",
+            metadata={"odoo_ref": self.lines[0].reference},
+        )
+        self.batch.with_user(self.gc_accountant).action_refresh_from_gocardless()
+        self.assertFalse(self.lines[0].gocardless_payment_id)
+        stored = self.env["gocardless.payment"].search([("gocardless_id", "=", foreign["id"])])
+        self.assertTrue(stored)
+        self.assertFalse(stored.export_line_id)
+        self.assertEqual(stored.partner_id, self.partners[1])
+        note = self.batch.message_ids[0].body
+        self.assertIn(f"{foreign['id']} carries the reference {self.lines[0].reference}", note)
 
 
 @tagged("post_install", "-at_install")
@@ -403,6 +582,49 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.assertFalse(
             self.gc_payment._gocardless_apply_status("pending_submission", event=event)
         )
+
+    def test_an_older_event_arriving_late_changes_nothing(self):
+        """A retry is delivered before the failure it retries: the late failure must not
+        cancel the Odoo payment of a payment GoCardless is collecting again."""
+        failed = dict(self._event("failed"), created_at="2025-03-03T09:00:00.000Z")
+        retry = {
+            "id": "EVRETRY",
+            "action": const.PAYMENT_RETRY_ACTION,
+            "created_at": "2025-03-03T09:30:00.000Z",
+            "details": {"origin": "api", "cause": "payment_retried"},
+        }
+        self.assertFalse(self.gc_payment._gocardless_apply_status("pending_submission", retry))
+        self.assertEqual(self.gc_payment.last_event_id, "EVRETRY")
+        self.assertEqual(str(self.gc_payment.last_event_at), "2025-03-03 09:30:00")
+        self.assertFalse(self.gc_payment._gocardless_apply_status("failed", event=failed))
+        self.assertEqual(self.gc_payment.status, "pending_submission")
+        self.assertEqual(self.gc_payment.last_event_id, "EVRETRY")
+        self.assertEqual(self.payment.state, "in_process")
+        self.assertEqual(self.invoice.payment_state, "paid")
+        # a newer event applies
+        submitted = {"id": "EVSUB", "action": "submitted", "created_at": "2025-03-03T09:31:00.000Z"}
+        self.assertEqual(
+            self.gc_payment._gocardless_apply_status("submitted", event=submitted),
+            self.gc_payment,
+        )
+        self.assertEqual(self.gc_payment.status, "submitted")
+        self.assertEqual(str(self.gc_payment.last_event_at), "2025-03-03 09:31:00")
+
+    def test_a_withdrawn_charge_back_posts_the_payment_again(self):
+        self._apply("paid_out")
+        self._apply("charged_back")
+        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
+        changed = self._apply(const.PAYMENT_CHARGEBACK_CANCELLED_ACTION)
+        self.assertEqual(changed, self.gc_payment)
+        self.assertEqual(self.gc_payment.status, "paid_out")
+        self.assertEqual(self.payment.state, "paid")
+        self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertIn("withdrew the charge-back", self.payment.message_ids[0].body)
+        # without that event a charged-back payment never moves back
+        self._apply("charged_back")
+        self.assertFalse(self.gc_payment._gocardless_apply_status("paid_out"))
+        self.assertEqual(self.gc_payment.status, "charged_back")
 
     def test_refresh_applies_statuses(self):
         self.emulator.payment_action(self.gc_payment.gocardless_id, "failed")

@@ -523,6 +523,18 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         self.assertEqual(len(events), 4)
         self.assertEqual(set(events.mapped("state")), {"done"})
 
+    def test_withdrawn_charge_back(self):
+        self._payment_action("paid_out")
+        self._payment_action("charged_back")
+        self.assertEqual(self.payment.state, "canceled")
+        self._payment_action("chargeback_cancelled")
+        self.assertEqual((self.gc_payment.status, self.payment.state), ("paid_out", "paid"))
+        self.assertEqual(self.payment.move_id.state, "posted")
+        # the note (the newest message may be the state's tracking)
+        notes = self.payment.message_ids.filtered(lambda message: message.body)
+        self.assertIn("withdrew the charge-back", notes[0].body)
+        self.assertEqual(set(self._events().mapped("state")), {"done"})
+
     def test_failed_payment(self):
         self._payment_action("submitted")
         self._payment_action("failed")

@@ -129,6 +129,13 @@ PAYMENT_STEPS = {
         "The customer has disputed having authorised you to set up a Direct Debit with them.",
         {"bacs": "DDICA-5", "sepa_core": "MD06"},
     ),
+    "chargeback_cancelled": Step(
+        "paid_out",
+        "bank",
+        "chargeback_cancelled",
+        "The customer's bank has cancelled the chargeback request. This is almost always at "
+        "the request of the merchant.",
+    ),
     "cancelled": Step("cancelled", "gocardless", "payment_cancelled", "The payment was cancelled."),
     "customer_approval_denied": Step(
         "customer_approval_denied",
