@@ -123,7 +123,7 @@ class GoCardlessEvent(models.Model):
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 return self.create(vals_list)
         except IntegrityError:
-            pass
+            _logger.info("GoCardless events stored meanwhile by another transaction: one by one")
         created = self.browse()
         for vals in vals_list:
             try:
