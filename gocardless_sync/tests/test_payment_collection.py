@@ -34,6 +34,19 @@ class CollectionMixin:
         self.lines = self.batch.line_ids.sorted("sequence")
         return self.batch
 
+    def _upload(self, line, **overrides):
+        """What GoCardless does with one row of the uploaded file."""
+        values = {
+            "metadata": {"odoo_ref": line.reference},
+            "charge_date": "2025-03-06",
+        }
+        values.update(overrides)
+        amount = values.pop("amount", round(line.amount * 100))
+        currency = values.pop("currency", line.currency_id.name)
+        return self.emulator.add_payment(
+            line.mandate_id.gocardless_id, amount, currency=currency, **values
+        )
+
     def _collect(self, user=None):
         return self.batch.with_user(user or self.gc_accountant).action_collect()
 
@@ -239,12 +252,7 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_a_line_uploaded_meanwhile_cannot_be_excluded(self):
         self._setup_batch(count=1)
-        self.emulator.add_payment(
-            self.lines.mandate_id.gocardless_id,
-            round(self.lines.amount * 100),
-            currency="GBP",
-            metadata={"odoo_ref": self.lines.reference},
-        )
+        self._upload(self.lines)  # the file uploaded in the dashboard meanwhile
         with self.assertRaises(UserError) as caught:
             self.lines.with_user(self.gc_accountant).action_exclude()
         self.assertIn("GoCardless is collecting it", str(caught.exception))
@@ -259,12 +267,7 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_deleting_a_batch_asks_gocardless_first(self):
         self._setup_batch(count=1)
-        self.emulator.add_payment(
-            self.lines.mandate_id.gocardless_id,
-            round(self.lines.amount * 100),
-            currency="GBP",
-            metadata={"odoo_ref": self.lines.reference},
-        )
+        self._upload(self.lines)  # the file uploaded in the dashboard meanwhile
         with self.assertRaises(UserError) as caught:
             self.batch.with_user(self.gc_accountant).unlink()
         self.assertIn("exist in GoCardless", str(caught.exception))
@@ -349,19 +352,6 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
 @tagged("post_install", "-at_install")
 class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
-    def _upload(self, line, **overrides):
-        """What GoCardless does with one row of the uploaded file."""
-        values = {
-            "metadata": {"odoo_ref": line.reference},
-            "charge_date": "2025-03-06",
-        }
-        values.update(overrides)
-        amount = values.pop("amount", round(line.amount * 100))
-        currency = values.pop("currency", line.currency_id.name)
-        return self.emulator.add_payment(
-            line.mandate_id.gocardless_id, amount, currency=currency, **values
-        )
-
     def test_refresh_matches_by_odoo_ref(self):
         self._setup_batch(count=3)
         first = self._upload(self.lines[0])
