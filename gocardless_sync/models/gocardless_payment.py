@@ -341,7 +341,9 @@ class GoCardlessPayment(models.Model):
                 continue  # older than what is applied already
             seen = {}
             if event_id:
-                seen = {"last_event_id": event_id, "last_event_at": event_at or False}
+                seen["last_event_id"] = event_id
+            if event_at:  # never older than the current one (checked above)
+                seen["last_event_at"] = event_at
             current = payment.status
             forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK[current]
             revived = current in revives and status != current
