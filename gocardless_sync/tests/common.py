@@ -10,6 +10,8 @@ from odoo.tests import TransactionCase, new_test_user
 from gocardless_emulator import Emulator
 
 EMULATOR_TOKEN = "emulator-test-token"
+# the operations of an access-rights matrix
+OPERATIONS = ("read", "write", "create", "unlink")
 _emulator = None
 
 
@@ -62,6 +64,19 @@ class GoCardlessEmulatorMixin:
             company_ids=[(6, 0, company.ids)],
             **kwargs,
         )
+
+    def _assert_access_matrix(self, users, expected):
+        """``expected``: {user key of ``users``: {model: operations allowed}}; every other
+        operation of ``OPERATIONS`` must be refused."""
+        for group, models in expected.items():
+            user = users[group]
+            for model, allowed in models.items():
+                for operation in OPERATIONS:
+                    with self.subTest(group=group, model=model, operation=operation):
+                        self.assertEqual(
+                            self.env[model].with_user(user).has_access(operation),
+                            operation in allowed,
+                        )
 
     def _link_customer(self, partner, gocardless_id="CU0001", **vals):
         """An integration record created directly (for tests that need one as data)."""

@@ -2,9 +2,9 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from .common import OPERATIONS
 from .payment_common import GoCardlessPaymentCase
 
-OPERATIONS = ("read", "write", "create", "unlink")
 EXPORT_MODELS = ("gocardless.export", "gocardless.export.line", "gocardless.export.skip")
 
 # group -> model -> the operations it may perform (anything else is refused)
@@ -47,15 +47,7 @@ class TestPaymentAccess(GoCardlessPaymentCase):
         self._mandate(self.partner)
 
     def test_access_rights_matrix(self):
-        for group, models in EXPECTED_ACCESS.items():
-            user = self.users[group]
-            for model, allowed in models.items():
-                for operation in OPERATIONS:
-                    with self.subTest(group=group, model=model, operation=operation):
-                        self.assertEqual(
-                            self.env[model].with_user(user).has_access(operation),
-                            operation in allowed,
-                        )
+        self._assert_access_matrix(self.users, EXPECTED_ACCESS)
 
     def test_who_exports_records_and_collects(self):
         for user in (self.gc_user, self.gc_supervisor, self.users["internal_user"]):

@@ -5,9 +5,7 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
-from .common import EMULATOR_TOKEN, GoCardlessCase, GoCardlessEmulatorMixin
-
-OPERATIONS = ("read", "write", "create", "unlink")
+from .common import EMULATOR_TOKEN, OPERATIONS, GoCardlessCase, GoCardlessEmulatorMixin
 
 # group -> model -> the operations it may perform (anything else is refused)
 EXPECTED_ACCESS = {
@@ -62,15 +60,7 @@ class TestAccessMatrix(GoCardlessCase):
         cls.partner = cls.env["res.partner"].create({"name": "Matrix", "email": "m@example.com"})
 
     def test_access_rights_matrix(self):
-        for group, models in EXPECTED_ACCESS.items():
-            user = self.users[group]
-            for model, allowed in models.items():
-                for operation in OPERATIONS:
-                    with self.subTest(group=group, model=model, operation=operation):
-                        self.assertEqual(
-                            self.env[model].with_user(user).has_access(operation),
-                            operation in allowed,
-                        )
+        self._assert_access_matrix(self.users, EXPECTED_ACCESS)
 
     def test_matrix_holds_for_real_operations(self):
         """The ACLs above, exercised: create, write and unlink as each GoCardless group."""

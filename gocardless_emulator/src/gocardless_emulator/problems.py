@@ -46,64 +46,49 @@ class ApiProblem(Exception):
         }
 
 
-def not_found(message: str = "Resource not found") -> ApiProblem:
-    # API_NOTES: 404 is invalid_api_usage with reason not_found (for unknown paths and IDs).
+def _one_reason(status, error_type, reason, message, slug=None, headers=None) -> ApiProblem:
+    """An error with one item: ``{"reason": reason, "message": message}``."""
     return ApiProblem(
-        404,
-        "invalid_api_usage",
+        status,
+        error_type,
         message,
-        [{"reason": "not_found", "message": message}],
-        slug="not_found",
+        [{"reason": reason, "message": message}],
+        slug=slug or reason,
+        headers=headers,
     )
 
 
+def not_found(message: str = "Resource not found") -> ApiProblem:
+    # API_NOTES: 404 is invalid_api_usage with reason not_found (for unknown paths and IDs).
+    return _one_reason(404, "invalid_api_usage", "not_found", message)
+
+
 def customer_gone() -> ApiProblem:
-    message = "This customer data has been removed"
-    return ApiProblem(
+    return _one_reason(
         410,
         "invalid_api_usage",
-        message,
-        [{"reason": "customer_removed", "message": message}],
+        "customer_removed",
+        "This customer data has been removed",
         slug="customer_data_removed",
     )
 
 
 def unauthorized() -> ApiProblem:
-    return ApiProblem(
-        401,
-        "invalid_api_usage",
-        "Unauthorized",
-        [{"reason": "unauthorized", "message": "Unauthorized"}],
-        slug="unauthorized",
-    )
+    return _one_reason(401, "invalid_api_usage", "unauthorized", "Unauthorized")
 
 
 def rate_limited(headers: dict | None = None) -> ApiProblem:
-    message = "Rate limit exceeded"
-    return ApiProblem(
-        429,
-        "invalid_api_usage",
-        message,
-        [{"reason": "rate_limit_exceeded", "message": message}],
-        slug="rate_limit_exceeded",
-        headers=headers,
+    return _one_reason(
+        429, "invalid_api_usage", "rate_limit_exceeded", "Rate limit exceeded", headers=headers
     )
 
 
 def internal_error(message: str = "Uh-oh! Something went wrong (emulated internal error)"):
-    return ApiProblem(
-        500,
-        "gocardless",
-        message,
-        [{"reason": "internal_server_error", "message": message}],
-        slug="internal_error",
-    )
+    return _one_reason(500, "gocardless", "internal_server_error", message, slug="internal_error")
 
 
 def invalid_state(reason: str, message: str) -> ApiProblem:
-    return ApiProblem(
-        422, "invalid_state", message, [{"reason": reason, "message": message}], slug=reason
-    )
+    return _one_reason(422, "invalid_state", reason, message)
 
 
 def idempotency_conflict(resource_id: str) -> ApiProblem:
