@@ -521,17 +521,21 @@ class EmulatorState:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def mandate_action(self, mandate_id: str, action: str) -> list[dict]:
-        """Move a mandate along its lifecycle and record the GoCardless event(s)."""
-        if action not in lifecycle.MANDATE_STEPS:
-            raise ValueError(
-                f"unknown mandate action {action!r}; use one of {sorted(lifecycle.MANDATE_STEPS)}"
-            )
+    def _lifecycle_action(self, kind: str, steps: dict, apply_step, resource_id: str, action):
+        """Apply ``steps[action]`` with ``apply_step`` under the lock, then deliver the events
+        recorded; return copies of them."""
+        if action not in steps:
+            raise ValueError(f"unknown {kind} action {action!r}; use one of {sorted(steps)}")
         with self._lock:
-            events = self._mandate_step(mandate_id, action, lifecycle.MANDATE_STEPS[action])
-            result = copy.deepcopy(events)
+            result = copy.deepcopy(apply_step(resource_id, action, steps[action]))
         self._flush_outbox(sync=True)
         return result
+
+    def mandate_action(self, mandate_id: str, action: str) -> list[dict]:
+        """Move a mandate along its lifecycle and record the GoCardless event(s)."""
+        return self._lifecycle_action(
+            "mandate", lifecycle.MANDATE_STEPS, self._mandate_step, mandate_id, action
+        )
 
     def _mandate_step(
         self,
@@ -614,15 +618,9 @@ class EmulatorState:
 
     def payment_action(self, payment_id: str, action: str) -> list[dict]:
         """Move a payment along its lifecycle and record the GoCardless event(s)."""
-        if action not in lifecycle.PAYMENT_STEPS:
-            raise ValueError(
-                f"unknown payment action {action!r}; use one of {sorted(lifecycle.PAYMENT_STEPS)}"
-            )
-        with self._lock:
-            events = self._payment_step(payment_id, action, lifecycle.PAYMENT_STEPS[action])
-            result = copy.deepcopy(events)
-        self._flush_outbox(sync=True)
-        return result
+        return self._lifecycle_action(
+            "payment", lifecycle.PAYMENT_STEPS, self._payment_step, payment_id, action
+        )
 
     def _payment_step(
         self, payment_id: str, action: str, step: Step, metadata: dict | None = None
