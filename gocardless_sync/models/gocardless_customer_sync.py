@@ -24,6 +24,7 @@ from odoo.tools import SQL, email_normalize_all
 from .. import const
 from ..services import matching
 from ..services.api import GoCardlessError
+from ..sql import insert_rows
 from ..tools import changed_vals
 
 _logger = logging.getLogger(__name__)
@@ -339,25 +340,8 @@ class GoCardlessCustomerSync(models.AbstractModel):
             for name, (_type, column) in columns.items():
                 column.append(values[name])
         constants = dict(extra, **{parent_field: parent.id})
-        names = list(constants) + list(columns) + ["create_uid", "write_uid"]
-        query = SQL(
-            """
-            INSERT INTO %(table)s (%(columns)s, create_date, write_date)
-            SELECT %(constants)s, u.*, %(uid)s, %(uid)s, %(now)s, %(now)s
-              FROM unnest(%(arrays)s) AS u
-            RETURNING id, sequence
-            """,
-            table=SQL.identifier(Line._table),
-            columns=SQL(", ").join(SQL.identifier(name) for name in names),
-            constants=SQL(", ").join(SQL("%s", value) for value in constants.values()),
-            uid=self.env.uid,
-            now=fields.Datetime.now(),
-            arrays=SQL(", ").join(
-                SQL(f"%s::{sql_type}[]", values) for sql_type, values in columns.values()
-            ),
-        )
-        self.env.cr.execute(query)
-        line_of_sequence = {sequence: line_id for line_id, sequence in self.env.cr.fetchall()}
+        rows = insert_rows(self.env, model_name, constants, columns, returning=("id", "sequence"))
+        line_of_sequence = {sequence: line_id for line_id, sequence in rows}
         pairs = [
             (line_of_sequence[sequence], partner_id)
             for sequence, decision in enumerate(decisions, start=1)

@@ -25,17 +25,15 @@ from odoo.tools import SQL, format_amount, format_date
 from .. import const
 from ..services import export_files
 from ..services.api import GoCardlessError
+from ..sql import insert_rows
 from ..tools import format_amount as plain_amount
 from ..tools import to_decimal, to_minor_units
 
 _logger = logging.getLogger(__name__)
 
-MANAGER_GROUP = "gocardless_sync.group_gocardless_manager"
 INVOICING_GROUP = "account.group_account_invoice"
 # first key of the pg advisory lock held while a batch is recorded or collected (second: id)
 EXPORT_LOCK_CLASS = 0x6765  # "ge"
-# A mandate can take payments when GoCardless says so and it was not removed in Odoo.
-USABLE_MANDATE_DOMAIN = [("is_usable", "=", True), ("active", "=", True)]
 # GoCardless payments are looked up from this long before the export (clock differences).
 REFRESH_MARGIN = timedelta(days=1)
 # Up to this many mandates, the payments list is read per mandate rather than by date.
@@ -237,7 +235,7 @@ class GoCardlessExport(models.Model):
     # -- rights and locks ----------------------------------------------------------------
     @api.model
     def _check_manager(self):
-        if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
+        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
             raise AccessError(
                 _(
                     "Only GoCardless Managers can export balances, record and collect "
@@ -323,7 +321,8 @@ class GoCardlessExport(models.Model):
             item["description"] = f"{description} {item['reference']}"
         batch.flush_recordset()
         common = {"export_id": batch.id, "company_id": account.company_id.id}
-        self._gocardless_insert(
+        insert_rows(
+            self.env,
             "gocardless.export.line",
             common,
             {
@@ -338,7 +337,8 @@ class GoCardlessExport(models.Model):
                 "note": ("varchar", [item["note"] or None for item in plan["lines"]]),
             },
         )
-        self._gocardless_insert(
+        insert_rows(
+            self.env,
             "gocardless.export.skip",
             common,
             {
@@ -372,40 +372,6 @@ class GoCardlessExport(models.Model):
         params_sudo = self.env["ir.config_parameter"].sudo()
         seed = f"{params_sudo.get_param('database.uuid')}:gocardless.export"
         return hashlib.sha256(seed.encode()).hexdigest()[:6].upper()
-
-    @api.model
-    def _gocardless_insert(self, model_name, constants, columns):
-        """Insert rows into ``model_name``'s table with ONE statement: ``constants`` {column:
-        value} for every row, ``columns`` {column: (SQL type, [value per row])}. 10,000 lines
-        this way take a fraction of what the ORM's create needs; the values are complete and
-        consistent by construction (same company, checked references), and the SQL
-        constraints of the table still apply."""
-        Model = self.env[model_name]
-        count = len(next(iter(columns.values()))[1])
-        if not count:
-            return
-        now = fields.Datetime.now()
-        fixed = dict(
-            constants,
-            create_uid=self.env.uid,
-            write_uid=self.env.uid,
-            create_date=now,
-            write_date=now,
-        )
-        names = list(fixed) + list(columns)
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO %(table)s (%(columns)s)"
-                " SELECT %(constants)s, u.* FROM unnest(%(arrays)s) AS u",
-                table=SQL.identifier(Model._table),
-                columns=SQL(", ").join(SQL.identifier(name) for name in names),
-                constants=SQL(", ").join(SQL("%s", value) for value in fixed.values()),
-                arrays=SQL(", ").join(
-                    SQL(f"%s::{sql_type}[]", values) for sql_type, values in columns.values()
-                ),
-            )
-        )
-        Model.invalidate_model()
 
     @api.model
     def _gocardless_rows(self, model, domain, field_names):
@@ -508,7 +474,7 @@ class GoCardlessExport(models.Model):
                     "id": mandate["id"],
                     "gocardless_id": mandate["gocardless_id"],
                     "status": mandate["status"],
-                    # as USABLE_MANDATE_DOMAIN, on the row read above
+                    # as const.USABLE_MANDATE_DOMAIN, on the row read above
                     "usable": bool(mandate["is_usable"] and mandate["active"]),
                     "active": mandate["active"],
                     "currency_code": const.SCHEME_CURRENCY.get(mandate["scheme"] or ""),
@@ -1059,7 +1025,7 @@ class GoCardlessExport(models.Model):
         should stop the run (``GoCardlessError.ACCOUNT_WIDE_KINDS``); or a message (the line
         is refused and marked)."""
         mandate = line.mandate_id
-        if not mandate.filtered_domain(USABLE_MANDATE_DOMAIN):
+        if not mandate.filtered_domain(const.USABLE_MANDATE_DOMAIN):
             message = _(
                 "Mandate %(mandate)s cannot take payments any more (%(status)s).",
                 mandate=mandate.gocardless_id,
@@ -1132,16 +1098,12 @@ class GoCardlessExport(models.Model):
                 chosen=format_date(self.env, charge_date),
                 new=format_date(self.env, new_date) if new_date else _("as soon as possible"),
             )
-        elif earliest and charge_date < earliest:
-            new_date = earliest
-            note = _(
-                "Charge date moved from %(chosen)s to %(earliest)s, the mandate's next "
-                "possible charge date.",
-                chosen=format_date(self.env, charge_date),
-                earliest=format_date(self.env, earliest),
-            )
         else:
-            return charge_date
+            new_date, note = self._gocardless_line_charge_date(
+                charge_date, {"next_possible_charge_date": earliest}
+            )
+            if new_date == charge_date:
+                return charge_date
         line.write({"charge_date": new_date, "note": note})
         return new_date
 

@@ -13,9 +13,6 @@ from ..services.api import GoCardlessError
 
 _logger = logging.getLogger(__name__)
 
-# GoCardless failures that are not about one contact: a push of many contacts stops there
-ACCOUNT_WIDE_FAILURES = GoCardlessError.ACCOUNT_WIDE_KINDS
-
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -507,7 +504,7 @@ class ResPartner(models.Model):
                 except GoCardlessError as error:
                     reason = partner._gocardless_push_failure(account, error)
                     failed.append((partner, reason))
-                    if error.kind in ACCOUNT_WIDE_FAILURES:
+                    if error.kind in GoCardlessError.ACCOUNT_WIDE_KINDS:
                         # the same answer awaits every other contact: do not ask again
                         stopped = _("not sent, after: %(reason)s", reason=reason)
                     continue

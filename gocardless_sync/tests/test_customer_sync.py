@@ -1,3 +1,5 @@
+from gocardless_emulator.resources import MANDATE_STATUSES
+
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
@@ -231,18 +233,9 @@ class TestCustomerSyncPolicies(CustomerSyncMixin, GoCardlessCase):
     def test_mandates_in_every_status(self):
         partner = self._partner("Mandates", "mandates@example.com")
         customer = self._gc_customer("mandates@example.com")
-        statuses = [
-            "pending_customer_approval",
-            "pending_submission",
-            "submitted",
-            "active",
-            "suspended_by_payer",
-            "failed",
-            "cancelled",
-            "expired",
-            "consumed",
-            "blocked",
-        ]
+        # the ten statuses of API_NOTES, as the emulator knows them
+        statuses = list(MANDATE_STATUSES)
+        self.assertEqual(len(statuses), 10)
         for status in statuses:
             self.emulator.add_mandate(customer["id"], status=status)
         other = self._gc_customer("unmatched@example.com")
