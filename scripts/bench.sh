@@ -7,20 +7,10 @@ set -euo pipefail
 load_pg_env
 cd "$REPO_ROOT"
 
-db="gcs_bench_$(date +%Y%m%d%H%M%S)_$$"
-data_dir="$LOCAL_DIR/data-$db"
-addons_path=$(odoo_addons_path)
-cleanup() {
-    rm -rf "$data_dir"
-    dropdb --if-exists "$db" >/dev/null 2>&1 || warn "could not drop the bench database $db"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_database gcs_bench
 
 say "Creating database $db and installing gocardless_sync"
-"$PYTHON" -m odoo --addons-path="$addons_path" --data-dir="$data_dir" -d "$db" \
-    -i gocardless_sync --without-demo=all --stop-after-init --log-level=warn --no-http \
-    --max-cron-threads=0 || die "installing gocardless_sync failed (log above)."
+install_addon
 
 say "Running the benchmarks (N = ${BENCH_SIZE:-10000}; a few minutes)"
 "$PYTHON" bench/run.py --database "$db" --addons-path "$addons_path" --size "${BENCH_SIZE:-10000}"

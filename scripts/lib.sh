@@ -38,3 +38,26 @@ paths.append(sys.argv[1])
 print(",".join(paths))
 PY
 }
+
+# A throwaway database <prefix>_<timestamp>_<pid> and its filestore in .local, both dropped
+# when the script exits (also after a failure or Ctrl-C). Sets db, data_dir and addons_path.
+throwaway_database() {
+    db="$1_$(date +%Y%m%d%H%M%S)_$$"
+    data_dir="$LOCAL_DIR/data-$db"
+    addons_path=$(odoo_addons_path)
+    trap drop_throwaway_database EXIT
+    trap 'exit 130' INT TERM
+}
+
+drop_throwaway_database() {
+    rm -rf "$data_dir"
+    dropdb --if-exists "$db" >/dev/null 2>&1 || warn "could not drop the database $db"
+}
+
+# Install gocardless_sync without demo data in the throwaway database; stops the script when
+# the installation fails.
+install_addon() {
+    "$PYTHON" -m odoo --addons-path="$addons_path" --data-dir="$data_dir" -d "$db" \
+        -i gocardless_sync --without-demo=all --stop-after-init --log-level=warn --no-http \
+        --max-cron-threads=0 || die "installing gocardless_sync failed (log above)."
+}

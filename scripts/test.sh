@@ -7,21 +7,10 @@ set -euo pipefail
 load_pg_env
 cd "$REPO_ROOT"
 
-db="gcs_test_$(date +%Y%m%d%H%M%S)_$$"
-data_dir="$LOCAL_DIR/data-$db"
-addons_path=$(odoo_addons_path)
-cleanup() {
-    rm -rf "$data_dir"
-    dropdb --if-exists "$db" >/dev/null 2>&1 || warn "could not drop the test database $db"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+throwaway_database gcs_test
 
 say "Creating database $db and installing gocardless_sync (about a minute)"
-"$PYTHON" -m odoo --addons-path="$addons_path" --data-dir="$data_dir" -d "$db" \
-    -i gocardless_sync --without-demo=all --stop-after-init --log-level=warn --no-http \
-    --max-cron-threads=0 \
-    || die "installing gocardless_sync failed (log above)."
+install_addon
 
 # ARGS is split like a shell command line, so that quoted -k expressions work
 eval "extra_args=(${ARGS:-})"
