@@ -45,11 +45,11 @@ class WebhookMixin:
         self.env.invalidate_all()  # the request changed the database behind this cache
         return response
 
-    def _linked_customer_with_mandate(self, status="pending_submission"):
+    def _linked_customer_with_mandate(self, status="pending_submission", scheme="bacs"):
         customer = self.emulator.add_customer(
             email="hook@example.com", given_name="Web", family_name="Hook"
         )
-        mandate = self.emulator.add_mandate(customer["id"], status=status)
+        mandate = self.emulator.add_mandate(customer["id"], status=status, scheme=scheme)
         link = self.env["gocardless.customer"].create(
             {
                 "account_id": self.account.id,
@@ -255,7 +255,10 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
             "resubmission_requested": ("pending_submission", True),
             "expired": ("expired", False),
         }
-        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        # a PayTo mandate: only those can be suspended by the payer
+        _customer, mandate, record = self._linked_customer_with_mandate(
+            "pending_submission", "pay_to"
+        )
         for action, (status, usable) in expected.items():
             with self.subTest(action=action):
                 self._mandate_action(mandate["id"], action)
