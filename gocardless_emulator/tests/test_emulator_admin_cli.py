@@ -7,15 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import gocardless_pro
 import pytest
 import requests
-from gocardless_pro import errors, webhooks
+from gocardless_pro import errors
 
 import gocardless_emulator
 from gocardless_emulator.demo import demo_customers
@@ -80,46 +78,35 @@ def test_admin_faults(gcemu, gcemu_client):
     assert gcemu_client.mandates.list().records == []
 
 
-def test_admin_webhooks(gcemu):
-    received = []
+def test_admin_payout_and_refund_actions(gcemu, gcemu_client):
+    customer = gcemu.add_customer(given_name="A", family_name="B")
+    mandate = gcemu.add_mandate(customer["id"])
+    payment = gcemu.add_payment(mandate["id"], 2000, status="confirmed")
+    payout = admin(gcemu, "POST", "/payouts", {"currency": "GBP"}).json()["payouts"]
+    assert payout["status"] == "paid"
+    assert gcemu_client.payments.get(payment["id"]).links.payout == payout["id"]
+    refund = gcemu_client.refunds.create(
+        params={
+            "amount": 500,
+            "total_amount_confirmation": 500,
+            "links": {"payment": payment["id"]},
+        }
+    )
+    body = admin(gcemu, "POST", f"/refunds/{refund.id}/paid").json()
+    assert (body["refunds"]["status"], body["events"][0]["action"]) == ("paid", "paid")
+    assert admin(gcemu, "POST", "/payouts", {"currency": "EUR"}).status_code == 400
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
 
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((body, self.headers["Webhook-Signature"]))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
-    try:
-        customer = gcemu.add_customer(given_name="A", family_name="B")
-        mandate = gcemu.add_mandate(customer["id"])
-        gcemu.mandate_action(mandate["id"], "cancelled")
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        result = admin(gcemu, "POST", "/webhooks", {"url": url, "secret": "s3cret"}).json()
-        assert result == {"status": 200, "events": 1, "body": "ok"}
-        body, signature = received[0]
-        (event,) = webhooks.parse(body, "s3cret", signature)
-        assert event.action == "cancelled"
-        assert admin(gcemu, "POST", "/webhooks", {"url": url}).status_code == 400
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_removed_admin_endpoints_answer_404(gcemu):
+    assert admin(gcemu, "POST", "/webhooks", {"url": "http://x", "secret": "s"}).status_code == 404
+    assert admin(gcemu, "POST", "/faults/clear").status_code == 404
 
 
 def test_admin_needs_no_token_and_is_not_logged_or_faulted(gcemu):
     gcemu.inject_fault("server_error", times=5)
     assert admin(gcemu, "GET", "/state").status_code == 200
     assert gcemu.requests == []
-    assert len(gcemu._faults.pending()) == 1
+    assert len(gcemu.pending_faults()) == 1
 
 
 def _free_port() -> int:
@@ -156,7 +143,7 @@ def test_command_line_serves_the_demo_and_stops_on_ctrl_c():
         client = gocardless_pro.Client("cli-token", base_url=f"http://127.0.0.1:{port}")
         page = client.customers.list()
         assert len(page.records) == 50
-        assert page.records[0].metadata == {"demo_key": "demo-001"}
+        assert page.records[0].metadata == {"demo_key": "demo-300"}  # newest first
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
         assert process.returncode == 0, err

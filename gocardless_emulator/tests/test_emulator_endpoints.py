@@ -66,7 +66,7 @@ def test_customers_created_at_filters(gcemu, gcemu_client):
             given_name="Day", family_name=str(day), created_at=f"2024-01-0{day}T10:00:00.000Z"
         )
     listed = gcemu_client.customers.list(params={"created_at[gte]": "2024-01-02T10:00:00Z"})
-    assert [r.family_name for r in listed.records] == ["2", "3", "4"]
+    assert [r.family_name for r in listed.records] == ["4", "3", "2"]
     listed = gcemu_client.customers.list(
         params={"created_at[gt]": "2024-01-02T10:00:00.000Z", "created_at[lte]": "2024-01-04"}
     )
@@ -84,7 +84,9 @@ def test_unknown_ids_paths_and_params(gcemu, gcemu_client):
         lambda: gcemu_client.payouts.get("PO999"),
         lambda: gcemu_client.creditors.get("CR999"),
         lambda: gcemu_client.customer_bank_accounts.get("BA999"),
-        lambda: gcemu_client.refunds.list(),
+        lambda: gcemu_client.refunds.get("RF999"),
+        lambda: gcemu_client.billing_requests.get("BRQ999"),
+        lambda: gcemu_client.subscriptions.list(),
     ):
         with pytest.raises(errors.InvalidApiUsageError) as caught:
             call()
@@ -155,17 +157,33 @@ def test_mandate_list_filters(gcemu, gcemu_client):
     def listed(**params):
         return ids(gcemu_client.mandates.list(params=params).records)
 
-    assert listed() == [m1["id"], m2["id"], m3["id"]]
+    # newest first: m2 was created in 2020
+    assert listed() == [m3["id"], m1["id"], m2["id"]]
     assert listed(customer=a["id"]) == [m1["id"], m2["id"]]
     assert listed(customer_bank_account=m3["links"]["customer_bank_account"]) == [m3["id"]]
-    assert listed(status="active,submitted") == [m1["id"], m3["id"]]
+    assert listed(status="active,submitted") == [m3["id"], m1["id"]]
     assert listed(scheme="sepa_core") == [m3["id"]]
     assert listed(reference="REF-A1") == [m1["id"]]
     assert listed(**{"created_at[lt]": "2021-01-01T00:00:00Z"}) == [m2["id"]]
-    assert listed(creditor=gcemu.creditor["id"]) == [m1["id"], m2["id"], m3["id"]]
+    assert listed(creditor=gcemu.creditor["id"]) == [m3["id"], m1["id"], m2["id"]]
     with pytest.raises(errors.ValidationFailedError) as caught:
         listed(status="actv")
     assert caught.value.errors[0]["field"] == "status"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"customer": "CU1", "creditor": "CR1"},
+        {"customer": "CU1", "customer_bank_account": "BA1"},
+        {"customer_bank_account": "BA1", "creditor": "CR1"},
+    ],
+)
+def test_mandate_list_refuses_two_owner_filters(gcemu_client, params):
+    with pytest.raises(errors.InvalidApiUsageError) as caught:
+        gcemu_client.mandates.list(params=params)
+    assert caught.value.code == 400
+    assert caught.value.errors[0]["reason"] == "invalid_filters"
 
 
 def test_mandate_get_update_cancel_reinstate(gcemu, gcemu_client):
@@ -184,14 +202,14 @@ def test_mandate_get_update_cancel_reinstate(gcemu, gcemu_client):
     cancelled = gcemu_client.mandates.cancel(mandate["id"], params={"metadata": {"why": "test"}})
     assert cancelled.status == "cancelled"
     assert cancelled.next_possible_charge_date is None
-    event = gcemu_client.events.list(params={"mandate": mandate["id"]}).records[-1]
+    event = gcemu_client.events.list(params={"mandate": mandate["id"]}).records[0]
     assert (event.action, event.details.origin) == ("cancelled", "api")
     assert event.metadata == {"why": "test"}
 
     reinstated = gcemu_client.mandates.reinstate(mandate["id"])
     assert reinstated.status == "pending_submission"
     events = gcemu_client.events.list(params={"mandate": mandate["id"]}).records
-    assert [e.action for e in events] == ["cancelled", "resubmission_requested"]
+    assert [e.action for e in events] == ["resubmission_requested", "cancelled"]
 
 
 # ---------------------------------------------------------------- payments
@@ -223,7 +241,7 @@ def test_payment_create_get_update_cancel(gcemu, gcemu_client):
     cancelled = gcemu_client.payments.cancel(payment.id)
     assert cancelled.status == "cancelled"
     actions = [e.action for e in gcemu_client.events.list(params={"payment": payment.id}).records]
-    assert actions == ["created", "cancelled"]
+    assert actions == ["cancelled", "created"]
 
 
 def test_payment_retry(gcemu, gcemu_client):
@@ -232,7 +250,7 @@ def test_payment_retry(gcemu, gcemu_client):
     payment = gcemu.add_payment(mandate["id"], 2000, status="failed")
     retried = gcemu_client.payments.retry(payment["id"], params={"metadata": {"try": "2"}})
     assert retried.status == "pending_submission"
-    event = gcemu_client.events.list(params={"payment": payment["id"]}).records[-1]
+    event = gcemu_client.events.list(params={"payment": payment["id"]}).records[0]
     assert event.action == "resubmission_requested"
     assert event.metadata == {"try": "2"}
 
@@ -250,14 +268,14 @@ def test_payment_list_filters(gcemu, gcemu_client):
     def listed(**params):
         return ids(gcemu_client.payments.list(params=params).records)
 
-    assert listed() == [p1["id"], p2["id"], p3["id"]]
-    assert listed(mandate=ma["id"]) == [p1["id"], p2["id"]]
+    assert listed() == [p3["id"], p2["id"], p1["id"]]
+    assert listed(mandate=ma["id"]) == [p2["id"], p1["id"]]
     assert listed(customer=b["id"]) == [p3["id"]]
-    assert listed(status="paid_out,failed") == [p2["id"], p3["id"]]
+    assert listed(status="paid_out,failed") == [p3["id"], p2["id"]]
     assert listed(currency="EUR") == [p3["id"]]
-    assert listed(**{"charge_date[gte]": "2030-02-10"}) == [p2["id"], p3["id"]]
+    assert listed(**{"charge_date[gte]": "2030-02-10"}) == [p3["id"], p2["id"]]
     assert listed(**{"charge_date[lt]": "2030-02-10"}) == [p1["id"]]
-    assert listed(**{"created_at[gte]": "2000-01-01T00:00:00Z"}) == [p1["id"], p2["id"], p3["id"]]
+    assert listed(**{"created_at[gte]": "2000-01-01T00:00:00Z"}) == [p3["id"], p2["id"], p1["id"]]
     assert listed(**{"created_at[lt]": "2000-01-01T00:00:00Z"}) == []
 
 
@@ -285,15 +303,16 @@ def test_payouts_and_payout_items(gcemu, gcemu_client):
     assert ids(gcemu_client.payouts.list(params={"status": "pending"}).records) == [payout_id]
 
     items = gcemu_client.payout_items.list(params={"payout": payout_id}).records
-    assert [(i.type, i.amount) for i in items] == [
-        ("payment_paid_out", "45.0"),
-        ("gocardless_fee", f"-{fee / 100}"),
+    assert fee == 45  # 1% of 45.00, the GBP minimum (0.20) and cap (2.00) do not apply
+    assert [(i.type, i.amount) for i in items] == [  # minor units, one decimal
+        ("payment_paid_out", "4500.0"),
+        ("gocardless_fee", "-45.0"),
     ]
     assert items[0].links.payment == payment["id"]
     every = list(gcemu_client.payout_items.all(params={"payout": payout_id, "limit": 1}))
     assert [i.type for i in every] == ["payment_paid_out", "gocardless_fee"]
     assert gcemu_client.payout_items.list(params={"payout": euro["id"]}).records[0].amount == (
-        "10.0"
+        "1000.0"
     )
     with pytest.raises(errors.InvalidApiUsageError) as caught:
         gcemu_client.payout_items.list()
@@ -317,7 +336,8 @@ def test_event_get(gcemu, gcemu_client):
     assert fetched.resource_type == "mandates"
     assert fetched.links.mandate == mandate["id"]
     assert fetched.details.cause == "mandate_submitted"
-    assert fetched.source.type is None
+    assert "source" not in fetched.attributes  # only API-origin events name a source
+    assert "scheme" not in fetched.attributes["details"]
 
 
 def test_one_clock_that_freezegun_controls(gcemu, gcemu_client):

@@ -9,6 +9,8 @@ import pytest
 import requests
 from gocardless_pro import errors
 
+from gocardless_emulator.resources import SCHEME_CURRENCY
+
 
 @pytest.fixture
 def gcemu_mandate(gcemu):
@@ -230,14 +232,36 @@ def test_payment_on_payable_mandate(gcemu, gcemu_client, status):
     assert gcemu_client.payments.create(params=payment_params(mandate)).id in gcemu.payments
 
 
-@pytest.mark.parametrize("status", ["cancelled", "failed", "expired", "consumed", "blocked"])
-def test_cancel_of_a_finished_mandate_fails(gcemu, gcemu_client, status):
+def test_cancel_of_a_cancelled_mandate_fails(gcemu, gcemu_client):
     customer = gcemu.add_customer(company_name="Co")
-    mandate = gcemu.add_mandate(customer["id"], status=status)
+    mandate = gcemu.add_mandate(customer["id"], status="cancelled")
     with pytest.raises(errors.InvalidStateError) as caught:
         gcemu_client.mandates.cancel(mandate["id"])
     assert caught.value.errors[0]["reason"] == "cancellation_failed"
-    assert gcemu.mandates[mandate["id"]]["status"] == status
+    assert gcemu.mandates[mandate["id"]]["status"] == "cancelled"
+    assert gcemu.events == {}
+
+
+@pytest.mark.parametrize("status", ["failed", "expired", "consumed", "blocked", "submitted"])
+def test_cancel_fails_only_when_already_cancelled(gcemu, gcemu_client, status):
+    customer = gcemu.add_customer(company_name="Co")
+    mandate = gcemu.add_mandate(customer["id"], status=status)
+    assert gcemu_client.mandates.cancel(mandate["id"]).status == "cancelled"
+    (event,) = gcemu.events.values()
+    assert (event["action"], event["details"]["origin"]) == ("cancelled", "api")
+
+
+def test_reinstate_is_capped_at_ten_resubmissions(gcemu, gcemu_client):
+    customer = gcemu.add_customer(company_name="Co")
+    mandate = gcemu.add_mandate(customer["id"], status="cancelled")
+    for _ in range(10):
+        assert gcemu_client.mandates.reinstate(mandate["id"]).status == "pending_submission"
+        gcemu.mandate_action(mandate["id"], "cancelled")
+    with pytest.raises(errors.InvalidStateError) as caught:
+        gcemu_client.mandates.reinstate(mandate["id"])
+    assert caught.value.errors[0]["reason"] == "reinstatement_failed"
+    assert "10" in caught.value.message
+    assert gcemu.mandates[mandate["id"]]["status"] == "cancelled"
 
 
 @pytest.mark.parametrize(
@@ -263,7 +287,7 @@ def test_reinstate_only_from_cancelled_or_expired(gcemu, gcemu_client, status, r
     ("status", "allowed"),
     [
         ("pending_submission", True),
-        ("pending_customer_approval", True),
+        ("pending_customer_approval", False),
         ("submitted", False),
         ("confirmed", False),
         ("paid_out", False),
@@ -300,6 +324,73 @@ def test_payment_retry_states_and_limit(gcemu, gcemu_client, gcemu_mandate):
     with pytest.raises(errors.InvalidStateError) as caught:
         gcemu_client.payments.retry(other["id"])
     assert caught.value.errors[0]["reason"] == "mandate_is_inactive"
+
+
+@pytest.mark.parametrize("status", ["pending_submission", "submitted", "pending_customer_approval"])
+def test_retry_needs_an_active_mandate(gcemu, gcemu_client, status):
+    customer = gcemu.add_customer(company_name="Co")
+    mandate = gcemu.add_mandate(customer["id"], status=status)
+    failed = gcemu.add_payment(mandate["id"], 500, status="failed")
+    with pytest.raises(errors.InvalidStateError) as caught:
+        gcemu_client.payments.retry(failed["id"])
+    assert caught.value.errors[0]["reason"] == "mandate_is_inactive"
+    assert gcemu.payments[failed["id"]]["status"] == "failed"
+    gcemu.mandates[mandate["id"]]["status"] = "active"
+    assert gcemu_client.payments.retry(failed["id"]).status == "pending_submission"
+
+
+def test_retry_if_possible_is_accepted_on_create(gcemu, gcemu_client, gcemu_mandate):
+    payment = gcemu_client.payments.create(
+        params=payment_params(gcemu_mandate, retry_if_possible=True)
+    )
+    assert payment.retry_if_possible is True
+    (event,) = gcemu.payment_action(payment.id, "failed")
+    assert event["details"]["will_attempt_retry"] is True
+    (event,) = gcemu.payment_action(payment.id, "resubmission_requested")
+    assert (event["details"]["origin"], gcemu.payments[payment.id]["status"]) == (
+        "gocardless",
+        "pending_submission",
+    )
+
+
+@pytest.mark.parametrize(
+    ("scheme", "below", "above"),
+    [
+        ("bacs", 99, 500001),
+        ("sepa_core", 99, 500001),
+        ("pad", 199, 500001),
+        ("becs", 199, 1000001),
+        ("becs_nz", 199, 1000001),
+        ("autogiro", 999, 5000001),
+        ("betalingsservice", 999, 5000001),
+    ],
+)
+def test_per_payment_limits_of_each_scheme(gcemu, gcemu_client, scheme, below, above):
+    customer = gcemu.add_customer(company_name="Co")
+    mandate = gcemu.add_mandate(customer["id"], scheme=scheme)
+    currency = SCHEME_CURRENCY[scheme]
+    for amount, message in ((below, "minimum"), (above, "maximum")):
+        with pytest.raises(errors.ValidationFailedError) as caught:
+            gcemu_client.payments.create(
+                params=payment_params(mandate, amount=amount, currency=currency)
+            )
+        (item,) = caught.value.errors
+        assert (item["field"], item["request_pointer"]) == ("amount", "/payments/amount")
+        assert message in item["message"]
+    for amount in (below + 1, above - 1):
+        payment = gcemu_client.payments.create(
+            params=payment_params(mandate, amount=amount, currency=currency)
+        )
+        assert payment.amount == amount
+    assert len(gcemu.payments) == 2
+
+
+def test_payment_limits_can_be_changed(gcemu, gcemu_client, gcemu_mandate):
+    gcemu.payment_limits["bacs"] = (100, 2000)
+    with pytest.raises(errors.ValidationFailedError):
+        gcemu_client.payments.create(params=payment_params(gcemu_mandate, amount=2001))
+    gcemu.reset()
+    assert gcemu.payment_limits["bacs"] == (100, 500000)
 
 
 def test_concurrent_creates_with_one_key_make_one_resource(gcemu):

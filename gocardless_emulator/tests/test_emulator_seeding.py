@@ -129,7 +129,7 @@ def test_seed_demo_matches_demo_customers(gcemu, gcemu_client):
     expected = demo_customers()
     assert summary["customers"] == len(expected)
     assert summary["payments"] == sum(len(c["payments"]) for c in expected)
-    listed = list(gcemu_client.customers.all(params={"limit": 500}))
+    listed = list(reversed(list(gcemu_client.customers.all(params={"limit": 500}))))
     assert [c.metadata["demo_key"] for c in listed] == [c["key"] for c in expected]
     for customer, spec in zip(listed, expected, strict=True):
         assert customer.email == spec["email"]
@@ -139,8 +139,8 @@ def test_seed_demo_matches_demo_customers(gcemu, gcemu_client):
         ]
         if spec["mandate_status"] is None:
             assert statuses == []
-        elif spec["replaced"]:
-            assert statuses == ["cancelled", spec["mandate_status"]]
+        elif spec["replaced"]:  # newest first: the replacement, then the replaced one
+            assert statuses == [spec["mandate_status"], "cancelled"]
         else:
             assert statuses == [spec["mandate_status"]]
     paid = gcemu_client.payments.list(params={"status": "paid_out"}).records

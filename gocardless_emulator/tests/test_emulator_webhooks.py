@@ -17,11 +17,14 @@ VECTOR = "2693754819d3e32d7e8fcb13c729631f316c6de8dc1cf634d6527f1c07276e7e"
 
 
 class Receiver:
-    """A tiny webhook endpoint: 204 on a good signature, 498 on a bad one."""
+    """A tiny webhook endpoint: 204 on a good signature, 498 on a bad one. ``answers``
+    (a list of statuses, or ``"hang"`` to answer late) overrides the next answers."""
 
     def __init__(self, secret: str):
         self.secret = secret
         self.received: list[dict] = []
+        self.answers: list = []
+        self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +41,11 @@ class Receiver:
                 except errors.InvalidSignatureError:
                     status = 498
                 receiver.received.append(entry)
+                if receiver.answers:
+                    status = receiver.answers.pop(0)
+                if status == "hang":
+                    receiver.release.wait(5)
+                    status = 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -50,6 +58,7 @@ class Receiver:
         self.thread.start()
 
     def close(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -148,4 +157,64 @@ def test_webhook_target_delivers_http_triggered_events(
     assert gcemu_receiver.received[0]["events"][1].links.payment == payment["id"]
     gcemu.webhook_target = None
     gcemu.mandate_action(gcemu_mandate["id"], "reinstated")
+    assert len(gcemu_receiver.received) == 1
+
+
+def test_deliveries_carry_gocardless_headers(gcemu, gcemu_receiver, gcemu_mandate):
+    gcemu.webhook_target = (gcemu_receiver.url, "receiver-secret")
+    gcemu.mandate_action(gcemu_mandate["id"], "submitted")
+    headers = gcemu_receiver.received[0]["headers"]
+    assert headers["User-Agent"] == "gocardless-webhook-service/1.1"
+    assert headers["Origin"] == gcemu.base_url
+    assert gcemu.webhook_timeout == 10.0  # GoCardless waits 10 s for an answer
+
+
+def test_failed_deliveries_are_retried_with_back_off(gcemu, gcemu_receiver, gcemu_mandate):
+    gcemu.webhook_target = (gcemu_receiver.url, "receiver-secret")
+    gcemu.webhook_retry_delays = (0, 0.01, 0.02)
+    gcemu_receiver.answers = [500, 503]
+    (event,) = gcemu.mandate_action(gcemu_mandate["id"], "submitted")
+    assert gcemu.flush_webhooks(timeout=5)
+    attempts = [(d["attempt"], d["status"]) for d in gcemu.webhook_deliveries]
+    assert attempts == [(1, 500), (2, 503), (3, 204)]
+    webhook_ids = {d["webhook_id"] for d in gcemu.webhook_deliveries}
+    assert len(webhook_ids) == 1  # the same webhook, sent again
+    bodies = {entry["body"] for entry in gcemu_receiver.received}
+    assert len(bodies) == 1
+    assert [e.id for e in gcemu_receiver.received[-1]["events"]] == [event["id"]]
+
+
+def test_retries_stop_after_the_last_delay(gcemu, gcemu_receiver, gcemu_mandate):
+    gcemu.webhook_target = (gcemu_receiver.url, "receiver-secret")
+    gcemu.webhook_retry_delays = (0,) * 8
+    gcemu_receiver.answers = [500] * 20
+    gcemu.mandate_action(gcemu_mandate["id"], "submitted")
+    assert gcemu.flush_webhooks(timeout=5)
+    assert [d["attempt"] for d in gcemu.webhook_deliveries] == list(range(1, 10))  # 1 + 8
+    gcemu.webhook_retry_delays = (0, 0)
+    gcemu.mandate_action(gcemu_mandate["id"], "active")
+    assert gcemu.flush_webhooks(timeout=5)
+    assert [d["attempt"] for d in gcemu.webhook_deliveries][9:] == [1, 2, 3]
+
+
+def test_a_slow_answer_counts_as_a_failure_and_is_retried(gcemu, gcemu_receiver, gcemu_mandate):
+    gcemu.webhook_target = (gcemu_receiver.url, "receiver-secret")
+    gcemu.webhook_timeout = 0.2
+    gcemu.webhook_retry_delays = (0,)
+    gcemu_receiver.answers = ["hang"]
+    gcemu.mandate_action(gcemu_mandate["id"], "submitted")
+    gcemu_receiver.release.set()
+    assert gcemu.flush_webhooks(timeout=5)
+    assert [(d["attempt"], d["status"]) for d in gcemu.webhook_deliveries] == [(1, 0), (2, 204)]
+    assert b"timed out" in gcemu.webhook_deliveries[0]["response"]
+
+
+def test_reset_drops_pending_retries(gcemu, gcemu_receiver, gcemu_mandate):
+    gcemu.webhook_target = (gcemu_receiver.url, "receiver-secret")
+    gcemu.webhook_retry_delays = (30,)
+    gcemu_receiver.answers = [500]
+    gcemu.mandate_action(gcemu_mandate["id"], "submitted")
+    assert not gcemu.flush_webhooks(timeout=0.1)  # a retry is due in 30 s
+    gcemu.reset()
+    assert gcemu.flush_webhooks(timeout=1)
     assert len(gcemu_receiver.received) == 1

@@ -23,9 +23,9 @@ from ..tools import parse_datetime
 
 _logger = logging.getLogger(__name__)
 
-# Stop applying events of one webhook delivery after this many seconds: GoCardless wants a
-# quick answer; what is left stays "new" and the retry scheduled action applies it.
-WEBHOOK_PROCESS_BUDGET = 10.0
+# Stop applying events of one webhook delivery after this many seconds: GoCardless waits 10 s
+# for the answer; what is left stays "new" and the retry scheduled action applies it.
+WEBHOOK_PROCESS_BUDGET = 5.0
 # Give up retrying an event after this many failed attempts (it stays visible as an error).
 MAX_ATTEMPTS = 10
 # The first polling of an account reads the events of this many hours only: the customer

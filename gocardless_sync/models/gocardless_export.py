@@ -1204,6 +1204,7 @@ class GoCardlessExport(models.Model):
                     payments=", ".join(unwanted),
                 )
             )
+        wanted.sort(key=lambda data: (data.get("created_at") or "", data["id"]))  # oldest first
         Payment = self.env["gocardless.payment"]
         created, updated = Payment._gocardless_store(self.account_id, wanted, by_ref)
         self._gocardless_note_mismatches(created)

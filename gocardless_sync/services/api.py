@@ -266,10 +266,13 @@ class GoCardlessAPI:
             query["after"] = page.after
 
     def list_all(self, resource, params=None, page_size=const.PAGE_SIZE):
-        """Every record of a list (all pages) as plain dicts."""
+        """Every record of a list (all pages) as plain dicts, OLDEST FIRST (by ``created_at``,
+        then ID): GoCardless lists newest first and promises no order, so callers get the
+        addon's own order whatever the API's."""
         records = []
         for page in self.iter_pages(resource, params, page_size):
             records.extend(page)
+        records.sort(key=lambda record: (record.get("created_at") or "", record.get("id") or ""))
         return records
 
     def get(self, resource, identity):

@@ -173,6 +173,25 @@ class TestApiAdapter(GoCardlessCase):
         self.assertEqual(first["id"], second["id"])
         self.assertEqual(len(self.emulator.customers), 1)
 
+    def test_list_all_returns_records_oldest_first(self):
+        """GoCardless lists newest first and promises no order: the adapter sorts by
+        created_at, then ID, so that no caller depends on the API's order."""
+        late = self.emulator.add_customer(company_name="Late", created_at="2025-03-01T00:00:00Z")
+        early = self.emulator.add_customer(company_name="Early", created_at="2025-01-01T00:00:00Z")
+        same = [
+            self.emulator.add_customer(company_name=f"Same {n}", created_at="2025-02-01T00:00:00Z")
+            for n in range(3)
+        ]
+        records = self._api().list_all("customers", page_size=2)
+        self.assertEqual(
+            [record["id"] for record in records],
+            [early["id"], *sorted(customer["id"] for customer in same), late["id"]],
+        )
+        api_order = [
+            r["query"].get("after") for r in self.emulator.requests if r["path"] == "/customers"
+        ]
+        self.assertEqual(len(api_order), 3)  # five records, two a page
+
     def test_list_all_follows_every_page(self):
         self.emulator.seed_customers(1201, mandate_status=None)
         api = self._api()

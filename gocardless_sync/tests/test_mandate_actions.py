@@ -32,9 +32,9 @@ class TestMandateActions(GoCardlessPushCase):
         self.assertFalse(self.emulator.requests)
         self.assertIn("GoCardless keeps", self.partner.message_ids[0].body)
         # the customer sync refreshes it but keeps it removed
-        self.emulator.mandate_action(self.gc_active["id"], "suspended_by_payer")
+        self.emulator.mandate_action(self.gc_active["id"], "expired")
         self.env["gocardless.customer.sync"]._run(self.account, "skip")
-        self.assertEqual(self.active.status, "suspended_by_payer")
+        self.assertEqual(self.active.status, "expired")
         self.assertFalse(self.active.active)
 
     def test_a_user_cannot_remove(self):

@@ -1,5 +1,6 @@
 import json
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -9,6 +10,7 @@ from gocardless_emulator import fixtures_path, sign_webhook
 
 from .. import const
 from ..controllers.main import WEBHOOK_ROUTE, sign
+from ..models import gocardless_event
 from .common import GoCardlessEmulatorMixin
 from .payment_common import PaymentDataMixin
 
@@ -43,11 +45,11 @@ class WebhookMixin:
         self.env.invalidate_all()  # the request changed the database behind this cache
         return response
 
-    def _linked_customer_with_mandate(self, status="pending_submission"):
+    def _linked_customer_with_mandate(self, status="pending_submission", scheme="bacs"):
         customer = self.emulator.add_customer(
             email="hook@example.com", given_name="Web", family_name="Hook"
         )
-        mandate = self.emulator.add_mandate(customer["id"], status=status)
+        mandate = self.emulator.add_mandate(customer["id"], status=status, scheme=scheme)
         link = self.env["gocardless.customer"].create(
             {
                 "account_id": self.account.id,
@@ -253,7 +255,10 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
             "resubmission_requested": ("pending_submission", True),
             "expired": ("expired", False),
         }
-        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        # a PayTo mandate: only those can be suspended by the payer
+        _customer, mandate, record = self._linked_customer_with_mandate(
+            "pending_submission", "pay_to"
+        )
         for action, (status, usable) in expected.items():
             with self.subTest(action=action):
                 self._mandate_action(mandate["id"], action)
@@ -336,6 +341,41 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         response = self._post(body)
         self.assertEqual(response.status_code, 204)
         self.assertEqual(sorted(self._events().mapped("state")), ["ignored", "ignored"])
+
+    def test_a_delivery_applies_at_most_five_seconds_of_events(self):
+        """GoCardless waits 10 s for the answer: a delivery applies events for at most 5 s
+        and leaves the rest to the retry scheduled action, triggered at once."""
+        self.emulator.webhook_target = None
+        events = [
+            self._event_payload(
+                f"EV_SLOW_{n}", "subscriptions", "created", {}, f"2026-03-01T12:00:0{n}.000Z"
+            )
+            for n in range(6)
+        ]
+
+        class SlowClock:
+            """Each look at the clock is 2 s after the previous one."""
+
+            now = -2.0
+
+            def monotonic(self):
+                self.now += 2.0
+                return self.now
+
+        cron = self.env.ref("gocardless_sync.ir_cron_gocardless_retry_events")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with patch.object(gocardless_event, "time", SlowClock()):
+            response = self._post({"events": events})
+        self.assertEqual(response.status_code, 204)
+        states = {event.gocardless_id: event.state for event in self._events()}
+        # started at 0 s; applied at 2 s and 4 s; at 6 s the budget is spent
+        self.assertEqual(
+            sorted(n for n, state in states.items() if state == "ignored"),
+            ["EV_SLOW_0", "EV_SLOW_1"],
+        )
+        self.assertEqual(list(states.values()).count("new"), 4)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
 
     def test_events_of_the_same_second_follow_their_milliseconds(self):
         self.emulator.webhook_target = None

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from . import demo as demo  # the module with demo_customers()
 from .emulator import Emulator
+from .fees import FeeSchedule
+from .state import EmulatorState
 from .webhooks import sign_webhook
 
-__all__ = ["Emulator", "fixtures_path", "sign_webhook"]
+__all__ = ["Emulator", "EmulatorState", "FeeSchedule", "fixtures_path", "sign_webhook"]
 __version__ = "0.1.0"
 
 

@@ -48,7 +48,7 @@ def _dispatch(emu, method: str, path: str, raw: bytes) -> dict:
                 "base_url": emu.base_url,
                 "access_token": emu.access_token,
                 "creditor": emu.creditor["id"],
-                "faults": [vars(fault) for fault in emu._faults.pending()],
+                "faults": [vars(fault) for fault in emu.pending_faults()],
                 "requests": len(emu.requests),
                 "webhook_target": emu.webhook_target[0] if emu.webhook_target else None,
             }
@@ -81,30 +81,20 @@ def _dispatch(emu, method: str, path: str, raw: bytes) -> dict:
         if unknown:
             raise AdminError(400, f"unknown fault field(s): {', '.join(unknown)}")
         emu.inject_fault(**data)
-        return {"faults": len(emu._faults.pending())}
-    if path == "/faults/clear":
-        emu.clear_faults()
-        return {"faults": 0}
-    if path == "/webhooks":
-        if not data.get("url") or not data.get("secret"):
-            raise AdminError(400, "url and secret are required")
-        pending = emu.pending_events()
-        status, body = emu.send_webhook(data["url"], data["secret"])
-        return {
-            "status": status,
-            "events": len(pending),
-            "body": body.decode("utf-8", "replace"),
-        }
-    match = re.fullmatch(r"/(mandates|payments|payouts)/([^/]+)/([a-z_]+)", path)
+        return {"faults": len(emu.pending_faults())}
+    if path == "/payouts" and "currency" in data:
+        return {"payouts": emu.pay_out(**data)}
+    match = re.fullmatch(r"/(mandates|payments|payouts|refunds)/([^/]+)/([a-z_]+)", path)
     if match:
         kind, resource_id, action = match.groups()
         method_for = {
             "mandates": emu.mandate_action,
             "payments": emu.payment_action,
             "payouts": emu.payout_action,
+            "refunds": emu.refund_action,
         }[kind]
         events = method_for(resource_id, action)
-        with emu._lock:
-            resource = json.loads(json.dumps(emu._store(kind)[resource_id]))
+        with emu.state.lock:
+            resource = json.loads(json.dumps(emu.state.get(kind, resource_id)))
         return {kind: resource, "events": events}
     raise AdminError(404, f"no admin endpoint {method} {PREFIX}{path}")

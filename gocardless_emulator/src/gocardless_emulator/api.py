@@ -1,8 +1,9 @@
-"""The GoCardless API endpoints: routing, validation, filters, paging and envelopes.
+"""The GoCardless API endpoints: routing, request validation, filters, paging, envelopes.
 
-Handlers run with the emulator's lock held for the whole read-validate-write-serialise
+Handlers run with the state's lock held for the whole read-validate-write-serialise
 sequence, so concurrent requests never see half-made changes and a response body is always
-a consistent snapshot.
+a consistent snapshot. They use :class:`~gocardless_emulator.state.EmulatorState`'s public
+methods only: the rules of each resource live there.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from . import lifecycle, problems, resources
-from .paging import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from . import problems, resources
+from .billing import Billing
+from .payouts import payout_items_gone
 from .problems import ApiProblem, field_error
+from .store import DEFAULT_LIMIT, MAX_LIMIT, UnknownCursor
 
 PAGING_KEYS = ("limit", "after", "before")
 CREATED_AT = tuple(f"created_at[{op}]" for op in ("gt", "gte", "lt", "lte"))
@@ -28,8 +31,9 @@ CUSTOMER_STRING_FIELDS = tuple(name for name in resources.CUSTOMER_FIELDS if nam
 
 
 class Request:
-    def __init__(self, emu, method: str, path: str, query: dict, body, headers):
-        self.emu = emu
+    def __init__(self, state, scope: str, method: str, path: str, query: dict, body, headers):
+        self.state = state
+        self.scope = scope  # idempotency keys are scoped by access token
         self.method = method
         self.path = path
         self.query = query
@@ -96,15 +100,30 @@ def metadata_errors(metadata, envelope_key: str) -> list[dict]:
     return []
 
 
+def _raise_if(errors: list[dict]) -> None:
+    if errors:
+        raise problems.validation_failed(errors)
+
+
 def check_query(query: dict, allowed, endpoint: str) -> None:
     for key in query:
         if key in PAGING_KEYS or key in allowed:
             continue
-        if key == "include":
-            message = "The emulator does not support 'include' (no 'linked' resources)."
-        else:
-            message = f"'{key}' is not a supported query parameter for {endpoint}."
-        raise problems.bad_request(message, slug="invalid_parameter")
+        raise problems.bad_request(
+            f"'{key}' is not a supported query parameter for {endpoint}.",
+            slug="invalid_parameter",
+        )
+
+
+def exclusive_filters(query: dict, names, message: str) -> None:
+    """GoCardless refuses some filter combinations (400 invalid_api_usage)."""
+    given = [name for name in names if name in query]
+    if len(given) > 1:
+        raise problems.bad_request(
+            f"{message} (got {', '.join(given)}).",
+            [{"reason": "invalid_filters", "message": message}],
+            slug="invalid_filters",
+        )
 
 
 def paging_params(query: dict) -> int:
@@ -124,25 +143,30 @@ def paging_params(query: dict) -> int:
     return limit
 
 
-def _timestamp_filters(query: dict, field: str) -> list[Callable]:
+def created_at_bounds(query: dict) -> dict[str, str]:
+    """``created_at[...]`` filters as bounds for the table's creation-time index."""
+    bounds = {}
+    for op in ("gt", "gte", "lt", "lte"):
+        key = f"created_at[{op}]"
+        if key in query:
+            try:
+                bounds[op] = resources.normalize_timestamp(query[key])
+            except ValueError:
+                raise problems.validation_failed(
+                    [field_error("", key, "is not a valid date/time")]
+                ) from None
+    return bounds
+
+
+def _charge_date_filters(query: dict) -> list[Callable]:
     predicates = []
     for op in ("gt", "gte", "lt", "lte"):
-        key = f"{field}[{op}]"
+        key = f"charge_date[{op}]"
         if key not in query:
             continue
-        try:
-            if field == "charge_date":
-                if not _DATE_RE.match(query[key]):
-                    raise ValueError(query[key])
-                _dt.date.fromisoformat(query[key])
-                bound = query[key]
-            else:
-                bound = resources.normalize_timestamp(query[key])
-        except ValueError:
-            raise problems.validation_failed(
-                [field_error("", key, "is not a valid date/time")]
-            ) from None
-        predicates.append(_compare(field, op, bound))
+        if not _is_date(query[key]):
+            raise problems.validation_failed([field_error("", key, "is not a valid date")])
+        predicates.append(_compare("charge_date", op, query[key]))
     return predicates
 
 
@@ -174,7 +198,7 @@ def _link_filter(query: dict, key: str, link: str | None = None) -> list[Callabl
         return []
     wanted = query[key]
     link = link or key
-    return [lambda r: r["links"].get(link) == wanted]
+    return [lambda r: (r["links"] or {}).get(link) == wanted]
 
 
 def _value_filter(query: dict, key: str) -> list[Callable]:
@@ -184,44 +208,37 @@ def _value_filter(query: dict, key: str) -> list[Callable]:
     return [lambda r: r.get(key) == wanted]
 
 
+def _all(predicates: list[Callable]) -> Callable | None:
+    if not predicates:
+        return None
+    if len(predicates) == 1:
+        return predicates[0]
+    return lambda record: all(predicate(record) for predicate in predicates)
+
+
 # ---------------------------------------------------------------------- responses
 
 
-def list_page(req: Request, kind: str, predicates: list[Callable]) -> tuple[int, bytes]:
-    emu = req.emu
+def page_of(req: Request, kind: str, predicates: list[Callable]) -> tuple[list[dict], dict]:
     limit = paging_params(req.query)
-    order = emu._order[kind]
-    positions = emu._pos[kind]
-    store = emu._store(kind)
+    try:
+        records, before, after = req.state.list_page(
+            kind,
+            _all(predicates),
+            limit=limit,
+            after=req.query.get("after"),
+            before=req.query.get("before"),
+            bounds=created_at_bounds(req.query),
+        )
+    except UnknownCursor as error:
+        raise problems.bad_request(
+            f"Invalid cursor: {error.args[0]}", slug="invalid_cursor"
+        ) from None
+    return records, {"cursors": {"before": before, "after": after}, "limit": limit}
 
-    def cursor(name: str):
-        value = req.query.get(name)
-        if value in (None, ""):
-            return None
-        if value not in positions:
-            raise problems.bad_request(f"Invalid '{name}' cursor: {value}", slug="invalid_cursor")
-        return positions[value]
 
-    after, before = cursor("after"), cursor("before")
-
-    def get(position: int):
-        record = store.get(order[position])
-        if record is None:
-            return None
-        for predicate in predicates:
-            if not predicate(record):
-                return None
-        return record
-
-    page, precede, follow = paginate(len(order), get, after, before, limit)
-    records = [record for _, record in page]
-    meta = {
-        "cursors": {
-            "before": records[0]["id"] if records and precede else None,
-            "after": records[-1]["id"] if records and follow else None,
-        },
-        "limit": limit,
-    }
+def list_page(req: Request, kind: str, predicates: list[Callable]) -> tuple[int, bytes]:
+    records, meta = page_of(req, kind, predicates)
     return 200, dump({kind: records, "meta": meta})
 
 
@@ -229,24 +246,22 @@ def single(kind: str, resource: dict, status: int = 200) -> tuple[int, bytes]:
     return status, dump({kind: resource})
 
 
-def find(req: Request, kind: str, resource_id: str) -> dict:
-    resource = req.emu._store(kind).get(resource_id)
-    if resource is None:
-        if kind == "customers" and resource_id in req.emu.removed_customers:
-            raise problems.customer_gone()
-        raise problems.not_found(f"Resource not found: {kind}/{resource_id}")
-    return resource
-
-
-def idempotency_check(req: Request, endpoint: str):
+def idempotency_scope(req: Request, endpoint: str):
+    """The idempotency scope of a create, or ``None``; 409 when the key was used."""
     key = req.headers.get("Idempotency-Key")
     if not key:
         return None
-    scoped = (req.emu.access_token, endpoint, key)
-    existing = req.emu._idempotency.get(scoped)
+    scope = (req.scope, endpoint, key)
+    existing = req.state.idempotent_match(scope)
     if existing:
         raise problems.idempotency_conflict(existing)
-    return scoped
+    return scope
+
+
+def _created(req: Request, scope, kind: str, resource: dict) -> tuple[int, bytes]:
+    if scope:
+        req.state.remember_idempotency(scope, resource["id"])
+    return single(kind, resource, 201)
 
 
 # ---------------------------------------------------------------------- customers
@@ -281,42 +296,32 @@ def customer_errors(fields: dict, merged: dict) -> list[dict]:
 
 def list_customers(req: Request, match):
     check_query(req.query, CREATED_AT, "GET /customers")
-    return list_page(req, "customers", _timestamp_filters(req.query, "created_at"))
+    return list_page(req, "customers", [])
 
 
 def create_customer(req: Request, match):
     fields = envelope(req.body, "customers")
     check_fields(fields, resources.CUSTOMER_FIELDS, "customers")
-    scoped = idempotency_check(req, "/customers")
-    errors = customer_errors(fields, fields)
-    if errors:
-        raise problems.validation_failed(errors)
-    customer = req.emu._add_customer(fields)
-    if scoped:
-        req.emu._idempotency[scoped] = customer["id"]
-    return single("customers", customer, 201)
+    scope = idempotency_scope(req, "/customers")
+    _raise_if(customer_errors(fields, fields))
+    return _created(req, scope, "customers", req.state.create_customer(fields))
 
 
 def get_customer(req: Request, match):
-    return single("customers", find(req, "customers", match["id"]))
+    return single("customers", req.state.find("customers", match["id"]))
 
 
 def update_customer(req: Request, match):
-    customer = find(req, "customers", match["id"])
+    customer = req.state.find("customers", match["id"])
     fields = envelope(req.body, "customers")
     check_fields(fields, resources.CUSTOMER_FIELDS, "customers")
-    errors = customer_errors(fields, {**customer, **fields})
-    if errors:
-        raise problems.validation_failed(errors)
-    for key, value in fields.items():
-        customer[key] = dict(value or {}) if key == "metadata" else value
-    return single("customers", customer)
+    _raise_if(customer_errors(fields, {**customer, **fields}))
+    return single("customers", req.state.update_customer(customer, fields))
 
 
 def remove_customer(req: Request, match):
-    find(req, "customers", match["id"])
-    customer = req.emu._remove_customer(match["id"])
-    return single("customers", customer)
+    req.state.find("customers", match["id"])
+    return single("customers", req.state.delete_customer(match["id"]))
 
 
 # ---------------------------------------------------------------------- bank accounts
@@ -324,7 +329,7 @@ def remove_customer(req: Request, match):
 
 def list_bank_accounts(req: Request, match):
     check_query(req.query, ("customer", "enabled", *CREATED_AT), "GET /customer_bank_accounts")
-    predicates = _link_filter(req.query, "customer") + _timestamp_filters(req.query, "created_at")
+    predicates = _link_filter(req.query, "customer")
     if "enabled" in req.query:
         wanted = req.query["enabled"].lower() == "true"
         predicates.append(lambda r: r["enabled"] is wanted)
@@ -332,45 +337,36 @@ def list_bank_accounts(req: Request, match):
 
 
 def get_bank_account(req: Request, match):
-    return single("customer_bank_accounts", find(req, "customer_bank_accounts", match["id"]))
+    account = req.state.find("customer_bank_accounts", match["id"])
+    return single("customer_bank_accounts", account)
 
 
 def update_metadata(kind: str) -> Callable:
     def handler(req: Request, match):
-        resource = find(req, kind, match["id"])
+        resource = req.state.find(kind, match["id"])
         fields = envelope(req.body, kind)
         allowed = ("metadata", "retry_if_possible") if kind == "payments" else ("metadata",)
         check_fields(fields, allowed, kind)
         errors = metadata_errors(fields.get("metadata"), kind)
         if "retry_if_possible" in fields and not isinstance(fields["retry_if_possible"], bool):
             errors.append(field_error(kind, "retry_if_possible", "must be a boolean"))
-        if errors:
-            raise problems.validation_failed(errors)
-        if "metadata" in fields:
-            resource["metadata"] = dict(fields["metadata"] or {})
-        if "retry_if_possible" in fields:
-            resource["retry_if_possible"] = fields["retry_if_possible"]
-        return single(kind, resource)
+        _raise_if(errors)
+        return single(kind, req.state.update_fields(resource, fields))
 
     return handler
 
 
 def disable_bank_account(req: Request, match):
-    account = find(req, "customer_bank_accounts", match["id"])
+    account = req.state.find("customer_bank_accounts", match["id"])
     action_data(req.body)
-    if account["enabled"]:
-        account["enabled"] = False
-        step = lifecycle.Step(
-            "cancelled",
-            "api",
-            "bank_account_disabled",
-            "The customer's bank account was disabled, so the mandate was cancelled.",
-        )
-        for mandate in list(req.emu.mandates.values()):
-            linked = mandate["links"].get("customer_bank_account") == account["id"]
-            if linked and mandate["status"] not in resources.MANDATE_FINAL:
-                req.emu._mandate_step(mandate["id"], "cancelled", step)
-    return single("customer_bank_accounts", account)
+    return single("customer_bank_accounts", req.state.disable_bank_account(account))
+
+
+def _metadata_only(req: Request) -> dict | None:
+    data = action_data(req.body)
+    check_fields(data, ("metadata",), "data")
+    _raise_if(metadata_errors(data.get("metadata"), "data"))
+    return data.get("metadata")
 
 
 # ---------------------------------------------------------------------- mandates
@@ -380,6 +376,11 @@ def list_mandates(req: Request, match):
     allowed = ("customer", "customer_bank_account", "creditor", "reference", "scheme", "status")
     check_query(req.query, allowed + CREATED_AT, "GET /mandates")
     q = req.query
+    exclusive_filters(
+        q,
+        ("customer", "customer_bank_account", "creditor"),
+        "Only one of customer, customer_bank_account and creditor can be used",
+    )
     predicates = (
         _link_filter(q, "customer")
         + _link_filter(q, "customer_bank_account")
@@ -387,57 +388,22 @@ def list_mandates(req: Request, match):
         + _value_filter(q, "reference")
         + _enum_filter(q, "scheme", resources.SCHEME_CURRENCY, lambda r: r["scheme"])
         + _enum_filter(q, "status", resources.MANDATE_STATUSES, lambda r: r["status"])
-        + _timestamp_filters(q, "created_at")
     )
     return list_page(req, "mandates", predicates)
 
 
 def get_mandate(req: Request, match):
-    return single("mandates", find(req, "mandates", match["id"]))
+    return single("mandates", req.state.find("mandates", match["id"]))
 
 
 def cancel_mandate(req: Request, match):
-    mandate = find(req, "mandates", match["id"])
-    data = action_data(req.body)
-    check_fields(data, ("metadata",), "data")
-    errors = metadata_errors(data.get("metadata"), "data")
-    if errors:
-        raise problems.validation_failed(errors)
-    if mandate["status"] in resources.MANDATE_FINAL:
-        raise problems.invalid_state(
-            "cancellation_failed",
-            f"The mandate could not be cancelled because it is {mandate['status']}.",
-        )
-    req.emu._mandate_step(
-        mandate["id"], "cancelled", lifecycle.API_MANDATE_CANCEL, metadata=data.get("metadata")
-    )
-    return single("mandates", mandate)
+    mandate = req.state.find("mandates", match["id"])
+    return single("mandates", req.state.cancel_mandate(mandate, _metadata_only(req)))
 
 
 def reinstate_mandate(req: Request, match):
-    mandate = find(req, "mandates", match["id"])
-    data = action_data(req.body)
-    check_fields(data, ("metadata",), "data")
-    errors = metadata_errors(data.get("metadata"), "data")
-    if errors:
-        raise problems.validation_failed(errors)
-    if mandate["status"] in resources.MANDATE_PAYABLE:
-        raise problems.invalid_state(
-            "mandate_not_inactive", "Mandate is already active or being submitted"
-        )
-    if mandate["status"] not in resources.MANDATE_REINSTATABLE:
-        raise problems.invalid_state(
-            "reinstatement_failed",
-            f"Only cancelled or expired mandates can be reinstated; this one is "
-            f"{mandate['status']}.",
-        )
-    req.emu._mandate_step(
-        mandate["id"],
-        "resubmission_requested",
-        lifecycle.API_MANDATE_REINSTATE,
-        metadata=data.get("metadata"),
-    )
-    return single("mandates", mandate)
+    mandate = req.state.find("mandates", match["id"])
+    return single("mandates", req.state.reinstate_mandate(mandate, _metadata_only(req)))
 
 
 # ---------------------------------------------------------------------- payments
@@ -499,11 +465,17 @@ def _charge_date_errors(charge_date, mandate: dict | None, envelope_key: str) ->
     return []
 
 
-def payment_errors(fields: dict, mandate: dict | None) -> list[dict]:
+def _positive_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def payment_errors(req: Request, fields: dict, mandate: dict | None) -> list[dict]:
     errors = []
     amount = fields.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+    if not _positive_integer(amount):
         errors.append(field_error("payments", "amount", "must be a positive integer"))
+    elif mandate is not None:
+        errors.extend(req.state.payment_limit_errors(amount, mandate))
     errors.extend(_currency_errors(fields.get("currency"), mandate))
     errors.extend(_mandate_link_errors(fields.get("links"), mandate))
     errors.extend(_charge_date_errors(fields.get("charge_date"), mandate, "payments"))
@@ -525,59 +497,31 @@ def payment_errors(fields: dict, mandate: dict | None) -> list[dict]:
 def create_payment(req: Request, match):
     fields = envelope(req.body, "payments")
     check_fields(fields, PAYMENT_CREATE_FIELDS, "payments")
-    scoped = idempotency_check(req, "/payments")
+    scope = idempotency_scope(req, "/payments")
     links = fields.get("links") if isinstance(fields.get("links"), dict) else {}
-    mandate = req.emu.mandates.get(links.get("mandate")) if links.get("mandate") else None
-    errors = payment_errors(fields, mandate)
-    if errors:
-        raise problems.validation_failed(errors)
-    if mandate["status"] not in resources.MANDATE_PAYABLE:
-        raise problems.invalid_state(
-            "mandate_is_inactive",
-            f"The mandate is {mandate['status']}, so payments cannot be created on it.",
-        )
-    status = (
-        "pending_customer_approval"
-        if mandate["payments_require_approval"]
-        else "pending_submission"
-    )
-    values = {key: value for key, value in fields.items() if key not in ("amount", "currency")}
-    values.pop("links", None)
-    payment = req.emu._add_payment(
-        mandate["id"], fields["amount"], fields["currency"], status, values
-    )
-    req.emu._step_event(
-        "payments",
-        "created",
-        lifecycle.API_PAYMENT_CREATE,
-        {"payment": payment["id"]},
-        payment["scheme"],
-        payment,
-    )
-    if scoped:
-        req.emu._idempotency[scoped] = payment["id"]
-    return single("payments", payment, 201)
+    mandate = req.state.get("mandates", links.get("mandate")) if links.get("mandate") else None
+    _raise_if(payment_errors(req, fields, mandate))
+    return _created(req, scope, "payments", req.state.create_payment(mandate, fields))
 
 
 def list_payments(req: Request, match):
     allowed = ("mandate", "customer", "creditor", "status", "currency", "scheme")
     check_query(req.query, allowed + CREATED_AT + CHARGE_DATE, "GET /payments")
     q = req.query
-    mandates = req.emu.mandates
+    state = req.state
     predicates = (
         _link_filter(q, "mandate")
         + _link_filter(q, "creditor")
         + _enum_filter(q, "status", resources.PAYMENT_STATUSES, lambda r: r["status"])
         + _enum_filter(q, "currency", resources.CURRENCIES, lambda r: r["currency"])
         + _enum_filter(q, "scheme", resources.SCHEME_CURRENCY, lambda r: r["scheme"])
-        + _timestamp_filters(q, "created_at")
-        + _timestamp_filters(q, "charge_date")
+        + _charge_date_filters(q)
     )
     if "customer" in q:
         wanted = q["customer"]
 
         def of_customer(payment):
-            mandate = mandates.get(payment["links"].get("mandate")) or {}
+            mandate = state.get("mandates", payment["links"].get("mandate")) or {}
             return (mandate.get("links") or {}).get("customer") == wanted
 
         predicates.append(of_customer)
@@ -585,61 +529,68 @@ def list_payments(req: Request, match):
 
 
 def get_payment(req: Request, match):
-    return single("payments", find(req, "payments", match["id"]))
+    return single("payments", req.state.find("payments", match["id"]))
 
 
 def cancel_payment(req: Request, match):
-    payment = find(req, "payments", match["id"])
-    data = action_data(req.body)
-    check_fields(data, ("metadata",), "data")
-    errors = metadata_errors(data.get("metadata"), "data")
-    if errors:
-        raise problems.validation_failed(errors)
-    if payment["status"] not in resources.PAYMENT_CANCELLABLE:
-        raise problems.invalid_state(
-            "cancellation_failed",
-            f"The payment could not be cancelled because it is {payment['status']}.",
-        )
-    req.emu._payment_step(
-        payment["id"], "cancelled", lifecycle.API_PAYMENT_CANCEL, metadata=data.get("metadata")
-    )
-    return single("payments", payment)
+    payment = req.state.find("payments", match["id"])
+    return single("payments", req.state.cancel_payment(payment, _metadata_only(req)))
 
 
 def retry_payment(req: Request, match):
-    emu = req.emu
-    payment = find(req, "payments", match["id"])
+    payment = req.state.find("payments", match["id"])
     data = action_data(req.body)
     check_fields(data, ("metadata", "charge_date"), "data")
-    mandate = emu.mandates[payment["links"]["mandate"]]
-    charge_date = data.get("charge_date")
+    mandate = req.state.get("mandates", payment["links"]["mandate"])
     errors = metadata_errors(data.get("metadata"), "data")
-    errors.extend(_charge_date_errors(charge_date, mandate, "data"))
-    if errors:
-        raise problems.validation_failed(errors)
-    if payment["status"] != "failed":
-        raise problems.invalid_state(
-            "retry_failed", f"Only failed payments can be retried; this one is {payment['status']}."
-        )
-    if emu._retry_counts.get(payment["id"], 0) >= 3:
-        raise problems.invalid_state("retry_failed", "Payments can be retried up to 3 times.")
-    if mandate["status"] not in resources.MANDATE_PAYABLE:
-        raise problems.invalid_state(
-            "mandate_is_inactive",
-            f"The mandate is {mandate['status']}, so the payment cannot be retried.",
-        )
-    emu._retry_counts[payment["id"]] = emu._retry_counts.get(payment["id"], 0) + 1
-    payment["charge_date"] = charge_date or mandate["next_possible_charge_date"]
-    emu._payment_step(
-        payment["id"],
-        "resubmission_requested",
-        lifecycle.API_PAYMENT_RETRY,
-        metadata=data.get("metadata"),
-    )
-    return single("payments", payment)
+    errors.extend(_charge_date_errors(data.get("charge_date"), mandate, "data"))
+    _raise_if(errors)
+    retried = req.state.retry_payment(payment, data.get("charge_date"), data.get("metadata"))
+    return single("payments", retried)
 
 
-# ---------------------------------------------------------------------- payouts, events
+# ---------------------------------------------------------------------- refunds
+
+REFUND_CREATE_FIELDS = ("amount", "links", "metadata", "reference", "total_amount_confirmation")
+
+
+def create_refund(req: Request, match):
+    fields = envelope(req.body, "refunds")
+    check_fields(fields, REFUND_CREATE_FIELDS, "refunds")
+    scope = idempotency_scope(req, "/refunds")
+    errors = []
+    if not _positive_integer(fields.get("amount")):
+        errors.append(field_error("refunds", "amount", "must be a positive integer"))
+    confirmation = fields.get("total_amount_confirmation")
+    if not _positive_integer(confirmation):
+        message = "is required: the payment's refunded total with this refund"
+        errors.append(field_error("refunds", "total_amount_confirmation", message))
+    links = fields.get("links")
+    if not isinstance(links, dict) or not links.get("payment"):
+        errors.append(field_error("refunds", "links[payment]", "is required"))
+    elif set(links) - {"payment"}:
+        errors.append(field_error("refunds", "links", "may only contain payment"))
+    elif req.state.get("payments", links["payment"]) is None:
+        errors.append(field_error("refunds", "links[payment]", "must be an existing payment"))
+    reference = fields.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        errors.append(field_error("refunds", "reference", "must be a string"))
+    errors.extend(metadata_errors(fields.get("metadata"), "refunds"))
+    _raise_if(errors)
+    return _created(req, scope, "refunds", req.state.payouts_desk.create_refund(fields))
+
+
+def list_refunds(req: Request, match):
+    check_query(req.query, ("payment", "mandate") + CREATED_AT, "GET /refunds")
+    predicates = _link_filter(req.query, "payment") + _link_filter(req.query, "mandate")
+    return list_page(req, "refunds", predicates)
+
+
+def get_refund(req: Request, match):
+    return single("refunds", req.state.find("refunds", match["id"]))
+
+
+# ---------------------------------------------------------------------- payouts
 
 
 def list_payouts(req: Request, match):
@@ -653,13 +604,12 @@ def list_payouts(req: Request, match):
         + _link_filter(q, "creditor_bank_account")
         + _value_filter(q, "reference")
         + _value_filter(q, "payout_type")
-        + _timestamp_filters(q, "created_at")
     )
     return list_page(req, "payouts", predicates)
 
 
 def get_payout(req: Request, match):
-    return single("payouts", find(req, "payouts", match["id"]))
+    return single("payouts", req.state.find("payouts", match["id"]))
 
 
 def list_payout_items(req: Request, match):
@@ -671,32 +621,40 @@ def list_payout_items(req: Request, match):
             [field_error("", "payout", "is required")],
             slug="missing_parameter",
         )
-    find(req, "payouts", payout_id)
+    payout = req.state.find("payouts", payout_id)
+    if payout_items_gone(payout):
+        raise problems.payout_items_gone()
     limit = paging_params(req.query)
-    items = req.emu.payout_items.get(payout_id, [])
+    items = req.state.payout_items.get(payout_id, [])
+    prefix = f"{payout_id}:"
 
     def cursor(name: str):
         value = req.query.get(name)
         if value in (None, ""):
             return None
-        prefix = f"{payout_id}:"
         index = value[len(prefix) :] if value.startswith(prefix) else ""
         if not index.isdigit() or int(index) >= len(items):
             raise problems.bad_request(f"Invalid '{name}' cursor: {value}", slug="invalid_cursor")
         return int(index)
 
-    page, precede, follow = paginate(
-        len(items), items.__getitem__, cursor("after"), cursor("before"), limit
-    )
+    after, before = cursor("after"), cursor("before")
+    if before is not None:
+        start = max(0, before - limit)
+        indexes = list(range(start, before))
+    else:
+        start = 0 if after is None else after + 1
+        indexes = list(range(start, min(start + limit, len(items))))
     meta = {
         "cursors": {
-            "before": f"{payout_id}:{page[0][0]}" if page and precede else None,
-            "after": f"{payout_id}:{page[-1][0]}" if page and follow else None,
+            "before": f"{prefix}{indexes[0]}" if indexes and indexes[0] > 0 else None,
+            "after": f"{prefix}{indexes[-1]}" if indexes and indexes[-1] < len(items) - 1 else None,
         },
         "limit": limit,
     }
-    return 200, dump({"payout_items": [item for _, item in page], "meta": meta})
+    return 200, dump({"payout_items": [items[index] for index in indexes], "meta": meta})
 
+
+# ---------------------------------------------------------------------- events
 
 EVENT_RESOURCE_TYPES = (
     "billing_requests",
@@ -715,56 +673,80 @@ EVENT_RESOURCE_TYPES = (
     "scheme_identifiers",
     "subscriptions",
 )
+# Filters naming one resource: GoCardless refuses them together with resource_type.
+EVENT_RESOURCE_FILTERS = (
+    "billing_request",
+    "mandate",
+    "payment",
+    "payout",
+    "refund",
+    "subscription",
+)
+# include=<link> -> the kind listed under "linked".
+EVENT_INCLUDES = {
+    "billing_request": "billing_requests",
+    "creditor": "creditors",
+    "customer": "customers",
+    "mandate": "mandates",
+    "payment": "payments",
+    "payout": "payouts",
+    "refund": "refunds",
+}
 
 
 def list_events(req: Request, match):
-    allowed = (
-        "action",
-        "resource_type",
-        "payment",
-        "mandate",
-        "payout",
-        "customer",
-        "refund",
-        "subscription",
-        "parent_event",
-    )
+    allowed = ("action", "resource_type", "parent_event", "include") + EVENT_RESOURCE_FILTERS
     check_query(req.query, allowed + CREATED_AT, "GET /events")
     q = req.query
-    emu = req.emu
+    for name in EVENT_RESOURCE_FILTERS:
+        exclusive_filters(
+            q,
+            ("resource_type", name),
+            f"resource_type cannot be used together with the {name} filter",
+        )
+    include = q.get("include")
+    if include is not None:
+        if "resource_type" not in q:
+            raise problems.bad_request(
+                "include can only be used together with resource_type.",
+                [{"reason": "invalid_filters", "message": "include requires resource_type"}],
+                slug="invalid_filters",
+            )
+        if include not in EVENT_INCLUDES:
+            raise problems.validation_failed(
+                [field_error("", "include", f"'{include}' is not a valid include")]
+            )
     predicates = (
         _value_filter(q, "action")
         + _enum_filter(q, "resource_type", EVENT_RESOURCE_TYPES, lambda r: r["resource_type"])
-        + _link_filter(q, "payment")
-        + _link_filter(q, "mandate")
-        + _link_filter(q, "payout")
-        + _link_filter(q, "refund")
-        + _link_filter(q, "subscription")
         + _link_filter(q, "parent_event")
-        + _timestamp_filters(q, "created_at")
     )
-    if "customer" in q:
-        wanted = q["customer"]
-
-        def mandate_customer(mandate_id):
-            mandate = emu.mandates.get(mandate_id) or {}
-            return (mandate.get("links") or {}).get("customer")
-
-        def of_customer(event):
-            links = event["links"]
-            if links.get("customer") == wanted:
-                return True
-            if links.get("mandate") and mandate_customer(links["mandate"]) == wanted:
-                return True
-            payment = emu.payments.get(links.get("payment")) if links.get("payment") else None
-            return bool(payment) and mandate_customer(payment["links"].get("mandate")) == wanted
-
-        predicates.append(of_customer)
-    return list_page(req, "events", predicates)
+    for name in EVENT_RESOURCE_FILTERS:
+        predicates += _link_filter(q, name)
+    records, meta = page_of(req, "events", predicates)
+    payload = {"events": records}
+    if include is not None:
+        kind = EVENT_INCLUDES[include]
+        linked, seen = [], set()
+        for event in records:
+            linked_id = event["links"].get(include)
+            resource = req.state.get(kind, linked_id) if linked_id else None
+            if resource is not None and linked_id not in seen:
+                seen.add(linked_id)
+                linked.append(resource)
+        payload["linked"] = {kind: linked}
+    payload["meta"] = meta
+    return 200, dump(payload)
 
 
 def get_event(req: Request, match):
-    return single("events", find(req, "events", match["id"]))
+    event = req.state.find("events", match["id"])
+    if not req.state.event_is_listed(event):
+        raise problems.not_found(f"Resource not found: events/{match['id']}")
+    return single("events", event)
+
+
+# ---------------------------------------------------------------------- creditors
 
 
 def list_creditors(req: Request, match):
@@ -775,18 +757,209 @@ def list_creditors(req: Request, match):
             raise problems.bad_request(
                 f"Invalid '{name}' cursor: {req.query[name]}", slug="invalid_cursor"
             )
-    creditor = req.emu.creditor
+    creditor = req.state.creditor
+    bounds = created_at_bounds(req.query)
     records = (
-        [creditor] if all(p(creditor) for p in _timestamp_filters(req.query, "created_at")) else []
+        [creditor]
+        if all(_compare("created_at", op, b)(creditor) for op, b in bounds.items())
+        else []
     )
     meta = {"cursors": {"before": None, "after": None}, "limit": limit}
     return 200, dump({"creditors": records, "meta": meta})
 
 
 def get_creditor(req: Request, match):
-    if match["id"] != req.emu.creditor["id"]:
-        raise problems.not_found(f"Resource not found: creditors/{match['id']}")
-    return single("creditors", req.emu.creditor)
+    return single("creditors", req.state.find("creditors", match["id"]))
+
+
+# ---------------------------------------------------------------------- billing requests
+
+BILLING_REQUEST_CREATE_FIELDS = (
+    "fallback_enabled",
+    "links",
+    "mandate_request",
+    "metadata",
+    "payment_request",
+    "purpose_code",
+)
+_COLLECT_CUSTOMER_KEYS = (
+    "company_name",
+    "email",
+    "family_name",
+    "given_name",
+    "language",
+    "metadata",
+    "phone_number",
+    "danish_identity_number",
+)
+_COLLECT_DETAIL_KEYS = resources.BILLING_DETAIL_KEYS + ("ip_address",)
+_COLLECT_BANK_KEYS = (
+    "account_holder_name",
+    "account_number",
+    "account_number_suffix",
+    "account_type",
+    "bank_code",
+    "branch_code",
+    "country_code",
+    "currency",
+    "iban",
+    "metadata",
+)
+
+
+def _mandate_request_errors(mandate_request) -> list[dict]:
+    where = "billing_requests"
+    if not isinstance(mandate_request, dict):
+        return [field_error(where, "mandate_request", "is required (mandate requests only)")]
+    check_fields(mandate_request, resources.MANDATE_REQUEST_FIELDS, f"{where}/mandate_request")
+    currency = mandate_request.get("currency")
+    if currency not in resources.CURRENCY_SCHEME:
+        message = f"must be one of {', '.join(resources.CURRENCIES)}"
+        return [field_error(where, "mandate_request[currency]", message)]
+    scheme = mandate_request.get("scheme")
+    if scheme is not None and resources.SCHEME_CURRENCY.get(scheme) != currency:
+        message = f"'{scheme}' does not collect {currency}"
+        return [field_error(where, "mandate_request[scheme]", message)]
+    return metadata_errors(mandate_request.get("metadata"), f"{where}/mandate_request")
+
+
+def create_billing_request(req: Request, match):
+    fields = envelope(req.body, "billing_requests")
+    check_fields(fields, BILLING_REQUEST_CREATE_FIELDS, "billing_requests")
+    scope = idempotency_scope(req, "/billing_requests")
+    errors = []
+    if fields.get("payment_request") is not None:
+        message = "is not supported by the emulator (mandate requests only)"
+        errors.append(field_error("billing_requests", "payment_request", message))
+    errors.extend(_mandate_request_errors(fields.get("mandate_request")))
+    links = fields.get("links") or {}
+    if not isinstance(links, dict) or set(links) - {"customer", "customer_bank_account"}:
+        errors.append(
+            field_error("billing_requests", "links", "may contain customer, customer_bank_account")
+        )
+    else:
+        customer = (
+            req.state.get("customers", links.get("customer")) if links.get("customer") else None
+        )
+        if links.get("customer") and customer is None:
+            errors.append(
+                field_error("billing_requests", "links[customer]", "must be an existing customer")
+            )
+        account_id = links.get("customer_bank_account")
+        if account_id:
+            account = req.state.get("customer_bank_accounts", account_id)
+            if account is None or account["links"].get("customer") != links.get("customer"):
+                message = "must be a bank account of links[customer]"
+                errors.append(
+                    field_error("billing_requests", "links[customer_bank_account]", message)
+                )
+    errors.extend(metadata_errors(fields.get("metadata"), "billing_requests"))
+    _raise_if(errors)
+    request = req.state.billing.create_request(fields)
+    return _created(req, scope, "billing_requests", request)
+
+
+def list_billing_requests(req: Request, match):
+    check_query(req.query, ("customer", "status") + CREATED_AT, "GET /billing_requests")
+    predicates = _link_filter(req.query, "customer") + _enum_filter(
+        req.query, "status", resources.BILLING_REQUEST_STATUSES, lambda r: r["status"]
+    )
+    return list_page(req, "billing_requests", predicates)
+
+
+def get_billing_request(req: Request, match):
+    return single("billing_requests", req.state.find("billing_requests", match["id"]))
+
+
+def billing_request_action(action: str) -> Callable:
+    def handler(req: Request, match):
+        request = req.state.find("billing_requests", match["id"])
+        data = action_data(req.body)
+        errors = []
+        if action == "collect_customer_details":
+            check_fields(data, ("customer", "customer_billing_detail"), "data")
+            customer = data.get("customer") or {}
+            detail = data.get("customer_billing_detail") or {}
+            check_fields(customer, _COLLECT_CUSTOMER_KEYS, "data/customer")
+            check_fields(detail, _COLLECT_DETAIL_KEYS, "data/customer_billing_detail")
+            merged = {k: v for k, v in {**customer, **detail}.items() if k != "ip_address"}
+            errors = [
+                error
+                for error in customer_errors(merged, merged)
+                if error["field"] not in ("given_name", "family_name")
+            ]
+        elif action == "collect_bank_account":
+            check_fields(data, _COLLECT_BANK_KEYS, "data")
+            if not (data.get("account_holder_name") or "").strip():
+                errors.append(field_error("data", "account_holder_name", "is required"))
+            if not (data.get("account_number") or data.get("iban")):
+                errors.append(field_error("data", "account_number", "is required (or iban)"))
+            errors.extend(metadata_errors(data.get("metadata"), "data"))
+        elif action == "notify":
+            check_fields(data, ("notification_type", "redirect_uri"), "data")
+            if data.get("notification_type") != "email":
+                errors.append(field_error("data", "notification_type", "must be email"))
+        else:
+            check_fields(data, ("metadata",), "data")
+            errors = metadata_errors(data.get("metadata"), "data")
+        _raise_if(errors)
+        return single("billing_requests", req.state.billing.action(request, action, data))
+
+    return handler
+
+
+FLOW_CREATE_FIELDS = resources.FLOW_OPTION_KEYS + (
+    "links",
+    "prefilled_bank_account",
+    "prefilled_customer",
+)
+_BOOLEAN_FLOW_OPTIONS = (
+    "auto_fulfil",
+    "lock_bank_account",
+    "lock_currency",
+    "lock_customer_details",
+    "show_redirect_buttons",
+    "show_success_redirect_button",
+    "skip_success_screen",
+)
+
+
+def create_billing_request_flow(req: Request, match):
+    where = "billing_request_flows"
+    fields = envelope(req.body, where)
+    check_fields(fields, FLOW_CREATE_FIELDS, where)
+    scope = idempotency_scope(req, "/billing_request_flows")
+    errors = []
+    links = fields.get("links")
+    if not isinstance(links, dict) or not links.get("billing_request"):
+        errors.append(field_error(where, "links[billing_request]", "is required"))
+    elif req.state.get("billing_requests", links["billing_request"]) is None:
+        message = "must be an existing billing request"
+        errors.append(field_error(where, "links[billing_request]", message))
+    for name in ("redirect_uri", "exit_uri"):
+        value = fields.get(name)
+        if value is not None and not (
+            isinstance(value, str) and value.startswith(("http://", "https://"))
+        ):
+            errors.append(field_error(where, name, "must be an http(s) URL"))
+    for name in _BOOLEAN_FLOW_OPTIONS:
+        if name in fields and not isinstance(fields[name], bool):
+            errors.append(field_error(where, name, "must be a boolean"))
+    language = fields.get("language")
+    if language is not None and language not in LANGUAGES:
+        errors.append(field_error(where, "language", "is not a supported language"))
+    prefilled = fields.get("prefilled_customer") or {}
+    if not isinstance(prefilled, dict):
+        errors.append(field_error(where, "prefilled_customer", "must be an object"))
+    else:
+        check_fields(prefilled, resources.PREFILLED_CUSTOMER_KEYS, f"{where}/prefilled_customer")
+    bank = fields.get("prefilled_bank_account") or {}
+    if not isinstance(bank, dict):
+        errors.append(field_error(where, "prefilled_bank_account", "must be an object"))
+    else:
+        check_fields(bank, ("account_type",), f"{where}/prefilled_bank_account")
+    _raise_if(errors)
+    return _created(req, scope, where, req.state.billing.create_flow(fields))
 
 
 # ---------------------------------------------------------------------- routing
@@ -813,6 +986,10 @@ ROUTES = [
     ("PUT", rf"/payments/{_ID}", update_metadata("payments")),
     ("POST", rf"/payments/{_ID}/actions/cancel", cancel_payment),
     ("POST", rf"/payments/{_ID}/actions/retry", retry_payment),
+    ("POST", r"/refunds", create_refund),
+    ("GET", r"/refunds", list_refunds),
+    ("GET", rf"/refunds/{_ID}", get_refund),
+    ("PUT", rf"/refunds/{_ID}", update_metadata("refunds")),
     ("GET", r"/payouts", list_payouts),
     ("GET", rf"/payouts/{_ID}", get_payout),
     ("PUT", rf"/payouts/{_ID}", update_metadata("payouts")),
@@ -821,20 +998,29 @@ ROUTES = [
     ("GET", rf"/events/{_ID}", get_event),
     ("GET", r"/creditors", list_creditors),
     ("GET", rf"/creditors/{_ID}", get_creditor),
+    ("POST", r"/billing_requests", create_billing_request),
+    ("GET", r"/billing_requests", list_billing_requests),
+    ("GET", rf"/billing_requests/{_ID}", get_billing_request),
+    ("POST", r"/billing_request_flows", create_billing_request_flow),
+]
+ROUTES += [
+    ("POST", rf"/billing_requests/{_ID}/actions/{action}", billing_request_action(action))
+    for action in Billing.ACTIONS
 ]
 _COMPILED = [(method, re.compile(pattern + r"/?$"), handler) for method, pattern, handler in ROUTES]
 
 
-def dispatch(emu, method: str, path: str, query: dict, body, headers) -> tuple[int, bytes]:
-    """Run one API request. Returns ``(status, json_bytes)``; raises :class:`ApiProblem`."""
+def dispatch(state, scope: str, method: str, path: str, query: dict, body, headers):
+    """Run one API request against ``state``; ``scope`` is the access token the request
+    was authorised with. Returns ``(status, json_bytes)``; raises :class:`ApiProblem`."""
     for route_method, pattern, handler in _COMPILED:
         if route_method != method:
             continue
         match = pattern.match(path)
         if match:
             params = {key: unquote(value) for key, value in match.groupdict().items()}
-            request = Request(emu, method, path, query, body, headers)
-            with emu._lock:
+            request = Request(state, scope, method, path, query, body, headers)
+            with state.lock:
                 return handler(request, params)
     raise problems.not_found(f"No such endpoint: {method} {path}")
 

@@ -287,19 +287,19 @@ def load(state) -> dict:
     for item in demo_customers():
         fields = {key: item[key] for key in _CUSTOMER_KEYS}
         fields["metadata"] = {"demo_key": item["key"]}
-        customer = state._add_customer(fields)
+        customer = state.insert_customer(fields)
         status = item["mandate_status"]
         if status is None:
             continue
         links = {}
         if item["replaced"]:
-            old = state._add_mandate(customer["id"], "cancelled", item["scheme"], {})
+            old = state.insert_mandate(customer["id"], "cancelled", item["scheme"], {})
             links = {"customer_bank_account": old["links"]["customer_bank_account"]}
-        mandate = state._add_mandate(customer["id"], status, item["scheme"], {"links": links})
+        mandate = state.insert_mandate(customer["id"], status, item["scheme"], {"links": links})
         if item["replaced"]:
             old["links"]["new_mandate"] = mandate["id"]
         for spec in item["payments"]:
-            payment = state._add_payment(
+            payment = state.insert_payment(
                 mandate["id"],
                 spec["amount"],
                 None,
@@ -307,7 +307,7 @@ def load(state) -> dict:
                 {"description": spec["description"]},
             )
             if spec["status"] == "paid_out":
-                paid_out_payouts.add(state._pay_out(payment)["id"])
+                paid_out_payouts.add(state.payouts_desk.pay_into_open_payout(payment)["id"])
     for payout_id in paid_out_payouts:
         state.payouts[payout_id]["status"] = "paid"
     summary = state.counts()

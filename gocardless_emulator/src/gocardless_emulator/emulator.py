@@ -1,4 +1,7 @@
-"""The :class:`Emulator`: state + HTTP server + faults + webhooks + request log."""
+"""The :class:`Emulator`: an account's state, served over HTTP, with faults, a rate limit,
+a request log and webhook deliveries. It is composed of an
+:class:`~gocardless_emulator.state.EmulatorState` (``emulator.state``) and forwards the
+control API to it."""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ from email.utils import formatdate
 from . import webhooks
 from .faults import FaultQueue
 from .server import EmulatorHTTPServer
-from .state import EmulatorState, _base36
+from .state import EmulatorState
 
 
-class Emulator(EmulatorState):
+class Emulator:
     """A local fake of the GoCardless Pro API.
 
     >>> emu = Emulator().start()          # doctest: +SKIP
@@ -26,16 +29,24 @@ class Emulator(EmulatorState):
         creditor_name: str = "Emulated Creditor Ltd",
         rate_limit: int | None = 1000,
     ):
-        super().__init__(access_token, creditor_name, rate_limit)
+        self.state = EmulatorState(creditor_name)
+        self.access_token = access_token
+        self.rate_limit = rate_limit
         self.requests: list[dict] = []
         self.webhook_deliveries: list[dict] = []
+        self.webhook_target: tuple[str, str] | None = None
+        self.webhook_timeout = webhooks.DELIVERY_TIMEOUT
+        self.webhook_retry_delays: tuple = webhooks.DEFAULT_RETRY_DELAYS
+        self.stopping = threading.Event()
         self._faults = FaultQueue()
+        self._log_lock = threading.Lock()
         self._window_start: int | None = None
         self._window_count = 0
+        self._outbox_cursor = 0  # events before it were handed to webhook_target (or not)
+        self._webhook_cursor = 0  # events before it were sent by send_webhook(events=None)
+        self._deliveries = webhooks.DeliveryWorker(self._attempt, self._retry_delay)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._deliveries = _DeliveryWorker(self)
         self.host: str | None = None
         self.port: int | None = None
 
@@ -54,10 +65,11 @@ class Emulator(EmulatorState):
         """Serve in a daemon thread. ``port=0`` picks a free port. Returns ``self``."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        self._stopping.clear()
+        self.stopping.clear()
         self._server = EmulatorHTTPServer((host, port), self)
         self.host = host
         self.port = self._server.server_address[1]
+        self.state.flow_base_url = self.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.01},
@@ -68,8 +80,8 @@ class Emulator(EmulatorState):
         return self
 
     def stop(self) -> None:
-        """Stop serving (held ``timeout`` faults are released at once)."""
-        self._stopping.set()
+        """Stop serving (held ``timeout`` faults are released, pending retries dropped)."""
+        self.stopping.set()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -88,15 +100,154 @@ class Emulator(EmulatorState):
         self.stop()
 
     def reset(self) -> None:
-        """Drop all resources, events, idempotency keys, faults, the request log and the
-        rate-limit window. Keeps the token, the creditor and ``webhook_target``."""
-        with self._lock:
-            self._clear_state()
+        """Drop all resources, events, idempotency keys, faults, the request log, pending
+        webhook retries and the rate-limit window; fees and payment limits back to their
+        defaults. Keeps the token, the creditor, ``webhook_target`` and the webhook
+        settings."""
+        self._deliveries.clear()
+        with self.state.lock:
+            self.state.clear()
+            self._outbox_cursor = self._webhook_cursor = 0
+        with self._log_lock:
             self.requests.clear()
             self.webhook_deliveries.clear()
             self._window_start = None
             self._window_count = 0
         self._faults.clear()
+
+    # ------------------------------------------------------------------ state (read)
+
+    @property
+    def customers(self) -> dict:
+        return self.state.customers
+
+    @property
+    def bank_accounts(self) -> dict:
+        return self.state.bank_accounts
+
+    @property
+    def mandates(self) -> dict:
+        return self.state.mandates
+
+    @property
+    def payments(self) -> dict:
+        return self.state.payments
+
+    @property
+    def payouts(self) -> dict:
+        return self.state.payouts
+
+    @property
+    def payout_items(self) -> dict:
+        return self.state.payout_items
+
+    @property
+    def refunds(self) -> dict:
+        return self.state.refunds
+
+    @property
+    def events(self) -> dict:
+        return self.state.events
+
+    @property
+    def billing_requests(self) -> dict:
+        return self.state.billing_requests
+
+    @property
+    def billing_request_flows(self) -> dict:
+        return self.state.billing_request_flows
+
+    @property
+    def billing_request_notifications(self) -> list:
+        return self.state.billing.notifications
+
+    @property
+    def removed_customers(self) -> dict:
+        return self.state.removed_customers
+
+    @property
+    def creditor(self) -> dict:
+        return self.state.creditor
+
+    @property
+    def fees(self):
+        return self.state.fees
+
+    @fees.setter
+    def fees(self, schedule) -> None:
+        self.state.fees = schedule
+
+    @property
+    def payment_limits(self) -> dict:
+        return self.state.payment_limits
+
+    def counts(self) -> dict:
+        return self.state.counts()
+
+    # ------------------------------------------------------------------ seeding
+
+    def add_customer(self, **fields) -> dict:
+        return self.state.add_customer(**fields)
+
+    def add_bank_account(self, customer_id: str, **fields) -> dict:
+        return self.state.add_bank_account(customer_id, **fields)
+
+    def add_mandate(self, customer_id: str, status="active", scheme="bacs", **fields) -> dict:
+        return self.state.add_mandate(customer_id, status, scheme, **fields)
+
+    def add_payment(self, mandate_id, amount, currency=None, status="pending_submission", **f):
+        return self.state.add_payment(mandate_id, amount, currency, status, **f)
+
+    def add_payout(self, currency="GBP", amount=0, deducted_fees=0, status="pending", **fields):
+        return self.state.add_payout(currency, amount, deducted_fees, status, **fields)
+
+    def add_payout_item(self, payout_id, type, amount, links=None, taxes=None):  # noqa: A002
+        return self.state.add_payout_item(payout_id, type, amount, links, taxes)
+
+    def seed_customers(self, count: int, **options) -> list[dict]:
+        return self.state.seed_customers(count, **options)
+
+    def seed_demo(self) -> dict:
+        return self.state.seed_demo()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _then_deliver(self, result):
+        self.deliver_new_events(sync=True)
+        return result
+
+    def mandate_action(self, mandate_id: str, action: str) -> list[dict]:
+        return self._then_deliver(self.state.mandate_action(mandate_id, action))
+
+    def payment_action(self, payment_id: str, action: str) -> list[dict]:
+        return self._then_deliver(self.state.payment_action(payment_id, action))
+
+    def payout_action(self, payout_id: str, action: str) -> list[dict]:
+        return self._then_deliver(self.state.payout_action(payout_id, action))
+
+    def refund_action(self, refund_id: str, action: str) -> list[dict]:
+        return self._then_deliver(self.state.refund_action(refund_id, action))
+
+    def pay_out(self, currency: str = "GBP", **options) -> dict:
+        return self._then_deliver(self.state.pay_out(currency, **options))
+
+    def remove_customer(self, customer_id: str) -> dict:
+        return self._then_deliver(self.state.remove_customer(customer_id))
+
+    def record_event(self, resource_type, action, links, details=None) -> dict:
+        """Record an arbitrary event (delivered to ``webhook_target`` when set); a copy."""
+        with self.state.lock:
+            event = copy.deepcopy(self.state.record_event(resource_type, action, links, details))
+        return self._then_deliver(event)
+
+    def complete_billing_request_flow(self, flow_id: str, **details) -> dict:
+        return self._then_deliver(self.state.complete_billing_request_flow(flow_id, **details))
+
+    def visit_billing_request_flow(self, flow_id: str) -> dict:
+        return self._then_deliver(self.state.visit_billing_request_flow(flow_id))
+
+    def exit_billing_request_flow(self, flow_id: str) -> dict:
+        return self._then_deliver(self.state.exit_billing_request_flow(flow_id))
 
     # ------------------------------------------------------------------ faults
 
@@ -107,16 +258,24 @@ class Emulator(EmulatorState):
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    def pending_faults(self) -> list:
+        return self._faults.pending()
+
+    def take_fault(self, method: str, path: str):
+        """The fault to apply to this request, if any (used by the HTTP server)."""
+        return self._faults.take(method, path)
+
     # ------------------------------------------------------------------ rate limit, log
 
-    def _limit_headers(self, count: bool) -> tuple[dict, bool]:
-        """The ratelimit-* headers every answer carries, and whether the window is used up.
+    def limit_headers(self, count: bool = False) -> tuple[dict, bool]:
+        """The ratelimit-* headers every answer carries, and whether the window is used up
+        (``count``: this request counts).
 
         With ``rate_limit=None`` the headers still show GoCardless's 1000 a minute (clients
         read them), but nothing is ever refused."""
         now = time.time()
         window = int(now // 60) * 60
-        with self._lock:
+        with self._log_lock:
             if window != self._window_start:
                 self._window_start = window
                 self._window_count = 0
@@ -131,126 +290,93 @@ class Emulator(EmulatorState):
         }
         return headers, self.rate_limit is not None and used > limit
 
-    def _count_request(self) -> tuple[dict, bool]:
-        return self._limit_headers(count=True)
-
-    def _exhausted_headers(self) -> dict:
-        headers, _ = self._limit_headers(count=False)
+    def exhausted_headers(self) -> dict:
+        headers, _ = self.limit_headers()
         headers["ratelimit-remaining"] = "0"
         return headers
 
-    def _log_request(self, entry: dict) -> None:
-        with self._lock:
+    def log_request(self, entry: dict) -> None:
+        with self._log_lock:
             self.requests.append(entry)
 
     # ------------------------------------------------------------------ webhooks
 
     def pending_events(self) -> list[dict]:
         """Events recorded since the last :meth:`send_webhook` (copies)."""
-        with self._lock:
-            order = self._order["events"][self._webhook_cursor :]
-            return [copy.deepcopy(self.events[event_id]) for event_id in order]
+        events, _ = self.state.events_since(self._webhook_cursor)
+        return events
 
     def send_webhook(self, url, secret, events=None, webhook_id=None) -> tuple[int, bytes]:
-        """POST ``{"events": [...], "meta": {"webhook_id": ...}}`` signed with ``secret``.
+        """POST ``{"events": [...], "meta": {"webhook_id": ...}}`` signed with ``secret``,
+        once (no retry).
 
         ``events=None`` sends every event recorded since the last call; otherwise a list of
         event dicts or event IDs. Returns ``(status, body)`` and never raises: status ``0``
         means no HTTP response arrived (the body then holds the error text).
         """
-        with self._lock:
+        with self.state.lock:
             if events is None:
-                order = self._order["events"][self._webhook_cursor :]
-                payload = [copy.deepcopy(self.events[event_id]) for event_id in order]
+                payload, self._webhook_cursor = self.state.events_since(self._webhook_cursor)
             else:
                 payload = [
-                    copy.deepcopy(self.events[item] if isinstance(item, str) else item)
+                    copy.deepcopy(self.state.events[item] if isinstance(item, str) else item)
                     for item in events
                 ]
-            self._webhook_cursor = len(self._order["events"])
-            if webhook_id is None:
-                webhook_id = "WB" + _base36(self._next("webhooks")).rjust(12, "0")
-        body = webhooks.webhook_body(payload, webhook_id)
-        status, response = webhooks.post(url, secret, body)
-        with self._lock:
+                _, self._webhook_cursor = self.state.events_since(self._webhook_cursor)
+        job = self._job(url, secret, payload, webhook_id)
+        self._attempt(job)
+        last = self.webhook_deliveries[-1]
+        return last["status"], last["response"]
+
+    def _job(self, url, secret, events, webhook_id=None) -> dict:
+        if webhook_id is None:
+            with self.state.lock:
+                webhook_id = self.state.new_id("WB")
+        return {"url": url, "secret": secret, "events": events, "id": webhook_id, "attempt": 0}
+
+    def _attempt(self, job: dict) -> bool:
+        job["attempt"] += 1
+        body = webhooks.webhook_body(job["events"], job["id"])
+        status, response = webhooks.post(
+            job["url"], job["secret"], body, timeout=self.webhook_timeout, origin=self.base_url
+        )
+        with self._log_lock:
             self.webhook_deliveries.append(
                 {
-                    "url": url,
-                    "webhook_id": webhook_id,
-                    "event_ids": [event.get("id") for event in payload],
+                    "url": job["url"],
+                    "webhook_id": job["id"],
+                    "event_ids": [event.get("id") for event in job["events"]],
+                    "attempt": job["attempt"],
                     "status": status,
                     "response": response,
                 }
             )
-        return status, response
+        return webhooks.delivered(status)
 
-    def _flush_outbox(self, sync: bool = True) -> None:
-        with self._lock:
+    def _retry_delay(self, job: dict) -> float | None:
+        retries = min(webhooks.MAX_RETRIES, len(self.webhook_retry_delays))
+        if job["attempt"] > retries:
+            return None
+        return float(self.webhook_retry_delays[job["attempt"] - 1])
+
+    def deliver_new_events(self, sync: bool = True) -> None:
+        """Hand the events recorded since the last call to ``webhook_target``: at once in
+        this thread (``sync``, for control-API calls) or on the delivery thread (events
+        caused by HTTP requests, queued before the response is sent). Failed deliveries
+        are retried on the delivery thread after ``webhook_retry_delays``."""
+        with self.state.lock:
+            events, self._outbox_cursor = self.state.events_since(self._outbox_cursor)
             target = self.webhook_target
-            events = list(self._outbox)
-            self._outbox.clear()
         if not events or target is None:
             return
-        url, secret = target
-        if sync:
-            self.send_webhook(url, secret, events)
-        else:
-            self._deliveries.submit(url, secret, events)
+        job = self._job(target[0], target[1], events)
+        if not sync:
+            self._deliveries.schedule(job)
+        elif not self._attempt(job):
+            delay = self._retry_delay(job)
+            if delay is not None:
+                self._deliveries.schedule(job, delay)
 
     def flush_webhooks(self, timeout: float = 5.0) -> bool:
-        """Wait until webhooks queued by HTTP-triggered events are delivered."""
+        """Wait until queued webhook deliveries (retries included) are done."""
         return self._deliveries.wait(timeout)
-
-
-class _DeliveryWorker:
-    """Delivers webhooks for events caused by HTTP requests, after the response is sent."""
-
-    def __init__(self, emulator: Emulator):
-        self._emulator = emulator
-        self._condition = threading.Condition()
-        self._jobs: list[tuple] = []
-        self._busy = 0
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def submit(self, url, secret, events) -> None:
-        with self._condition:
-            self._jobs.append((url, secret, events))
-            self._busy += 1
-            self._stopped = False
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="gocardless-emulator-webhooks", daemon=True
-                )
-                self._thread.start()
-            self._condition.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not self._jobs and not self._stopped:
-                    self._condition.wait(0.5)
-                if self._stopped and not self._jobs:
-                    return
-                url, secret, events = self._jobs.pop(0)
-            try:
-                self._emulator.send_webhook(url, secret, events)
-            finally:
-                with self._condition:
-                    self._busy -= 1
-                    self._condition.notify_all()
-
-    def wait(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._condition:
-            while self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._condition.wait(remaining)
-        return True
-
-    def stop(self) -> None:
-        with self._condition:
-            self._stopped = True
-            self._condition.notify_all()

@@ -18,6 +18,18 @@ class Step(NamedTuple):
 
 
 MANDATE_STEPS = {
+    "customer_approval_granted": Step(
+        "pending_submission",
+        "customer",
+        "customer_approval_granted",
+        "The customer granted approval for this mandate.",
+    ),
+    "customer_approval_skipped": Step(
+        "pending_submission",
+        "customer",
+        "customer_approval_skipped",
+        "The customer skipped approval for this mandate.",
+    ),
     "submitted": Step(
         "submitted",
         "gocardless",
@@ -89,9 +101,19 @@ MANDATE_STEPS = {
     ),
 }
 
+# Mandate steps that only apply to a mandate in one status.
+MANDATE_STEP_FROM = {
+    "customer_approval_granted": ("pending_customer_approval",),
+    "customer_approval_skipped": ("pending_customer_approval",),
+}
+
 # Mandate steps after which the mandate's pending payments are cancelled (each payment
 # cancellation event links the mandate event as ``parent_event``).
 MANDATE_CASCADE = ("cancelled", "failed", "expired", "blocked")
+
+MANDATE_CREATED = Step(
+    "pending_submission", "payer", "mandate_created", "Mandate created via a billing request."
+)
 
 API_MANDATE_CANCEL = Step(
     "cancelled", "api", "mandate_cancelled", "The mandate was cancelled at your request."
@@ -99,6 +121,12 @@ API_MANDATE_CANCEL = Step(
 API_MANDATE_REINSTATE = MANDATE_STEPS["resubmission_requested"]
 
 PAYMENT_STEPS = {
+    "customer_approval_granted": Step(
+        "pending_submission",
+        "customer",
+        "customer_approval_granted",
+        "The customer granted approval for this payment.",
+    ),
     "submitted": Step(
         "submitted",
         "gocardless",
@@ -137,6 +165,12 @@ PAYMENT_STEPS = {
         "the request of the merchant.",
     ),
     "cancelled": Step("cancelled", "gocardless", "payment_cancelled", "The payment was cancelled."),
+    "resubmission_requested": Step(
+        "pending_submission",
+        "gocardless",
+        "payment_autoretried",
+        "The payment will be retried automatically (GoCardless Success+).",
+    ),
     "customer_approval_denied": Step(
         "customer_approval_denied",
         "customer",
@@ -151,6 +185,19 @@ API_PAYMENT_CANCEL = Step(
 )
 API_PAYMENT_RETRY = Step(
     "pending_submission", "api", "payment_retried", "This payment was retried via the API."
+)
+PAYMENT_STEP_FROM = {"customer_approval_granted": ("pending_customer_approval",)}
+LATE_FAILURE_SETTLED = Step(
+    None,
+    "gocardless",
+    "late_failure_settled",
+    "This payment was a late failure after it was paid out; it has been debited from a payout.",
+)
+CHARGEBACK_SETTLED = Step(
+    None,
+    "gocardless",
+    "chargeback_settled",
+    "This payment was charged back after it was paid out; it has been debited from a payout.",
 )
 CASCADE_PAYMENT_CANCEL = {
     "cancelled": "mandate_cancelled",
@@ -175,8 +222,69 @@ PAYOUT_STEPS = {
 }
 
 CUSTOMER_REMOVED = Step(None, "api", "customer_removed", "The customer was removed via the API.")
+CUSTOMER_CREATED = Step(None, "api", "customer_created", "The customer was created.")
 
+REFUND_CREATED = Step("created", "api", "refund_created", "The refund has been created.")
+REFUND_STEPS = {
+    "submitted": Step(
+        "submitted", "gocardless", "refund_submitted", "The refund has been submitted to the banks."
+    ),
+    "paid": Step("paid", "gocardless", "refund_paid", "The refund has been paid to the customer."),
+    "failed": Step(
+        "bounced",
+        "bank",
+        "refund_failed",
+        "The refund did not reach the customer; the money will be returned to you.",
+    ),
+    "cancelled": Step("cancelled", "gocardless", "refund_cancelled", "The refund was cancelled."),
+    "funds_returned": Step(
+        "funds_returned",
+        "gocardless",
+        "refund_funds_returned",
+        "The money of a failed refund has been returned to you.",
+    ),
+}
+REFUND_SETTLED = Step(
+    None, "gocardless", "refund_settled", "The refund has been deducted from a payout."
+)
 
-# Fee the emulator deducts when a payment is paid out (minor units): 1% + 20, capped at 400.
-def gocardless_fee(amount: int) -> int:
-    return min(20 + amount // 100, 400)
+# Billing request events: (origin, cause, description) per action.
+BILLING_REQUEST_EVENTS = {
+    "created": ("api", "billing_request_created", "This billing request has been created."),
+    "flow_created": (
+        "api",
+        "billing_request_flow_created",
+        "A billing request flow has been created against this billing request.",
+    ),
+    "flow_visited": (
+        "payer",
+        "billing_request_flow_visited",
+        "The payer opened the billing request flow.",
+    ),
+    "flow_exited": (
+        "payer",
+        "billing_request_flow_exited",
+        "The payer left the billing request flow without completing it.",
+    ),
+    "collect_customer_details": (
+        "payer",
+        "billing_request_collect_customer_details",
+        "The customer details have been collected for this billing request.",
+    ),
+    "collect_bank_account": (
+        "payer",
+        "billing_request_collect_bank_account",
+        "The bank account details have been collected for this billing request.",
+    ),
+    "payer_details_confirmed": (
+        "payer",
+        "billing_request_payer_details_confirmed",
+        "The payer has confirmed all their details for this billing request.",
+    ),
+    "fulfilled": (
+        "gocardless",
+        "billing_request_fulfilled",
+        "This billing request has been fulfilled, and the resources have been created.",
+    ),
+    "cancelled": ("api", "billing_request_cancelled", "This billing request has been cancelled."),
+}

@@ -59,7 +59,7 @@ def _one_reason(status, error_type, reason, message, slug=None, headers=None) ->
 
 
 def not_found(message: str = "Resource not found") -> ApiProblem:
-    # API_NOTES: 404 is invalid_api_usage with reason not_found (for unknown paths and IDs).
+    # 404 is invalid_api_usage with reason not_found (for unknown paths and IDs alike).
     return _one_reason(404, "invalid_api_usage", "not_found", message)
 
 
@@ -70,6 +70,16 @@ def customer_gone() -> ApiProblem:
         "customer_removed",
         "This customer data has been removed",
         slug="customer_data_removed",
+    )
+
+
+def payout_items_gone() -> ApiProblem:
+    return _one_reason(
+        410,
+        "invalid_api_usage",
+        "gone",
+        "Payout items can only be retrieved for payouts created in the last 6 months.",
+        slug="payout_items_gone",
     )
 
 

@@ -23,6 +23,7 @@ SCHEME_CURRENCY = {
     "betalingsservice": "DKK",
     "pad": "CAD",
     "ach": "USD",
+    "pay_to": "AUD",
 }
 SCHEME_COUNTRY = {
     "bacs": "GB",
@@ -33,6 +34,36 @@ SCHEME_COUNTRY = {
     "betalingsservice": "DK",
     "pad": "CA",
     "ach": "US",
+    "pay_to": "AU",
+}
+# The scheme a mandate request of each currency gets when it names none.
+CURRENCY_SCHEME = {
+    "AUD": "becs",
+    "CAD": "pad",
+    "DKK": "betalingsservice",
+    "EUR": "sepa_core",
+    "GBP": "bacs",
+    "NZD": "becs_nz",
+    "SEK": "autogiro",
+    "USD": "ach",
+}
+# Mandates of these schemes are submitted with their first payment and activated when it is
+# confirmed (the others are submitted on their own).
+FIRST_PAYMENT_SCHEMES = ("sepa_core", "ach", "becs", "becs_nz")
+# Only PayTo mandates can be suspended by the payer.
+PAYER_SUSPENDABLE_SCHEMES = ("pay_to",)
+# Default per-payment limits in minor units, (minimum, maximum), from GoCardless's support
+# article on transaction limits; ACH is not in that article (assumed 1-10,000 USD), PayTo has
+# no default limit here.
+SCHEME_LIMITS = {
+    "autogiro": (1000, 5000000),
+    "bacs": (100, 500000),
+    "becs": (200, 1000000),
+    "becs_nz": (200, 1000000),
+    "betalingsservice": (1000, 5000000),
+    "pad": (200, 500000),
+    "sepa_core": (100, 500000),
+    "ach": (100, 1000000),
 }
 CURRENCIES = ("AUD", "CAD", "DKK", "EUR", "GBP", "NZD", "SEK", "USD")
 
@@ -50,8 +81,10 @@ MANDATE_STATUSES = (
 )
 # Payments can be created on these (else ``mandate_is_inactive``).
 MANDATE_PAYABLE = ("pending_customer_approval", "pending_submission", "submitted", "active")
-# Cancelling a mandate in one of these fails with ``cancellation_failed``.
+# Mandates that cannot take payments any more (a disabled bank account leaves them alone).
 MANDATE_FINAL = ("cancelled", "failed", "expired", "consumed", "blocked")
+# ``reinstate`` works at most this many times on one mandate.
+MAX_REINSTATEMENTS = 10
 # ``reinstate`` works only from these.
 MANDATE_REINSTATABLE = ("cancelled", "expired")
 
@@ -66,8 +99,25 @@ PAYMENT_STATUSES = (
     "failed",
     "charged_back",
 )
-PAYMENT_CANCELLABLE = ("pending_customer_approval", "pending_submission")
+# ``POST /payments/ID/actions/cancel`` works only from this status.
+PAYMENT_CANCELLABLE = ("pending_submission",)
+# A mandate that ends cancels its payments in these statuses.
+PAYMENT_CASCADE_CANCELLED = ("pending_customer_approval", "pending_submission")
+# Payments can be refunded in these statuses.
+PAYMENT_REFUNDABLE = ("confirmed", "paid_out")
+MAX_PAYMENT_RETRIES = 3
 PAYOUT_STATUSES = ("pending", "paid", "bounced")
+REFUND_STATUSES = (
+    "created",
+    "pending_submission",
+    "submitted",
+    "paid",
+    "cancelled",
+    "bounced",
+    "funds_returned",
+)
+BILLING_REQUEST_STATUSES = ("pending", "ready_to_fulfil", "fulfilling", "fulfilled", "cancelled")
+BILLING_REQUEST_OPEN = ("pending", "ready_to_fulfil")
 
 # Working days between "now" and the earliest charge date, by scheme (an approximation:
 # GoCardless computes this from bank calendars; the emulator only skips weekends).
@@ -145,17 +195,12 @@ def add_working_days(start: _dt.date, days: int) -> _dt.date:
     return current
 
 
-def major_units(amount_minor: int) -> str:
-    """``4500`` -> ``"45.0"``, ``1050`` -> ``"10.5"``, ``-1234`` -> ``"-12.34"``.
+def minor_units_text(amount_minor: int) -> str:
+    """A payout item amount: MINOR units as a string with one decimal place.
 
-    The payout_items fixture shows amounts as strings like ``"45.0"``.
+    ``4500`` (45.00) -> ``"4500.0"``, ``-120`` -> ``"-120.0"``, ``0`` -> ``"0.0"``.
     """
-    sign = "-" if amount_minor < 0 else ""
-    whole, cents = divmod(abs(int(amount_minor)), 100)
-    if cents == 0:
-        return f"{sign}{whole}.0"
-    text = f"{cents:02d}".rstrip("0")
-    return f"{sign}{whole}.{text}"
+    return f"{int(amount_minor)}.0"
 
 
 def _fx():
@@ -296,19 +341,218 @@ EVENT_DETAIL_KEYS = (
 
 
 def event(resource_id: str, created_at: str, fields: dict) -> dict:
-    details = dict.fromkeys(EVENT_DETAIL_KEYS)
-    details.update(fields.pop("details", None) or {})
+    """An event. Like GoCardless's, it is sparse: ``details`` holds only the keys given (no
+    ``null`` placeholders), ``source`` only when given, and ``customer_notifications`` is
+    left out."""
+    details = {key: value for key, value in (fields.pop("details", None) or {}).items()}
     resource = {
         "action": None,
         "created_at": created_at,
-        "customer_notifications": [],
-        "details": details,
+        "details": {key: value for key, value in details.items() if value is not None},
         "id": resource_id,
         "links": {},
         "metadata": {},
         "resource_metadata": {},
         "resource_type": None,
-        "source": {"name": None, "type": None},
+    }
+    resource.update(fields)
+    if resource.get("source") is None:
+        resource.pop("source", None)
+    return resource
+
+
+def refund(resource_id: str, created_at: str, fields: dict) -> dict:
+    resource = {
+        "amount": None,
+        "created_at": created_at,
+        "currency": None,
+        "fx": _fx(),
+        "id": resource_id,
+        "links": {},
+        "metadata": {},
+        "reference": None,
+        "status": "created",
+    }
+    resource.update(fields)
+    return resource
+
+
+MANDATE_REQUEST_FIELDS = (
+    "authorisation_source",
+    "consent_type",
+    "constraints",
+    "currency",
+    "description",
+    "funds_settlement",
+    "metadata",
+    "payer_requested_dual_signature",
+    "scheme",
+    "sweeping",
+    "verify",
+)
+
+
+def mandate_request(fields: dict) -> dict:
+    resource = {
+        "authorisation_source": None,
+        "consent_type": None,
+        "constraints": None,
+        "currency": None,
+        "description": None,
+        "funds_settlement": "managed",
+        "links": {},
+        "metadata": {},
+        "payer_requested_dual_signature": False,
+        "scheme": None,
+        "sweeping": False,
+        "verify": "recommended",
+    }
+    resource.update(fields)
+    return resource
+
+
+def billing_request(resource_id: str, created_at: str, fields: dict) -> dict:
+    """A Billing Request with a mandate request only (``payment_request``,
+    ``subscription_request`` and ``instalment_schedule_request`` are ``null``, as GoCardless
+    sends them when absent)."""
+    resource = {
+        "actions": [],
+        "created_at": created_at,
+        "fallback_enabled": False,
+        "fallback_occurred": False,
+        "id": resource_id,
+        "instalment_schedule_request": None,
+        "links": {},
+        "mandate_request": None,
+        "metadata": {},
+        "payment_context_code": None,
+        "payment_purpose_code": None,
+        "payment_request": None,
+        "purpose_code": None,
+        "resources": {"customer": None, "customer_bank_account": None},
+        "status": "pending",
+        "subscription_request": None,
+    }
+    resource.update(fields)
+    return resource
+
+
+BILLING_REQUEST_CUSTOMER_KEYS = (
+    "company_name",
+    "created_at",
+    "email",
+    "family_name",
+    "given_name",
+    "id",
+    "language",
+    "metadata",
+    "phone_number",
+)
+BILLING_DETAIL_KEYS = (
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "city",
+    "country_code",
+    "danish_identity_number",
+    "postal_code",
+    "region",
+    "swedish_identity_number",
+)
+
+
+def billing_request_customer(customer: dict) -> dict:
+    """The customer as a Billing Request's ``resources.customer`` shows it."""
+    return {key: copy.deepcopy(customer.get(key)) for key in BILLING_REQUEST_CUSTOMER_KEYS}
+
+
+def customer_billing_detail(detail_id: str, customer: dict, schemes: list) -> dict:
+    """``resources.customer_billing_detail``: the customer's address, under its own ID."""
+    detail = {key: customer.get(key) for key in BILLING_DETAIL_KEYS}
+    detail.update(
+        {
+            "created_at": customer["created_at"],
+            "id": detail_id,
+            "ip_address": None,
+            "schemes": list(schemes),
+        }
+    )
+    return detail
+
+
+def billing_request_bank_account(account: dict) -> dict:
+    keys = (
+        "account_holder_name",
+        "account_number_ending",
+        "account_type",
+        "bank_account_token",
+        "bank_name",
+        "country_code",
+        "created_at",
+        "currency",
+        "enabled",
+        "id",
+        "links",
+        "metadata",
+        "payer_name_verification_result",
+    )
+    return {key: copy.deepcopy(account.get(key)) for key in keys}
+
+
+PREFILLED_CUSTOMER_KEYS = (
+    "address_line1",
+    "address_line2",
+    "address_line3",
+    "city",
+    "company_name",
+    "country_code",
+    "danish_identity_number",
+    "email",
+    "family_name",
+    "given_name",
+    "language",
+    "phone_number",
+    "postal_code",
+    "region",
+    "swedish_identity_number",
+)
+FLOW_OPTION_KEYS = (
+    "auto_fulfil",
+    "exit_uri",
+    "language",
+    "lock_bank_account",
+    "lock_currency",
+    "lock_customer_details",
+    "redirect_uri",
+    "show_redirect_buttons",
+    "show_success_redirect_button",
+    "skip_success_screen",
+)
+
+
+def billing_request_flow(resource_id: str, created_at: str, fields: dict) -> dict:
+    prefilled = dict.fromkeys(PREFILLED_CUSTOMER_KEYS)
+    prefilled.update(fields.pop("prefilled_customer", None) or {})
+    resource = {
+        "authorisation_url": None,
+        "auto_fulfil": True,
+        "created_at": created_at,
+        "customer_details_captured": False,
+        "exit_uri": None,
+        "expires_at": None,
+        "id": resource_id,
+        "language": None,
+        "links": {},
+        "lock_bank_account": False,
+        "lock_currency": False,
+        "lock_customer_details": False,
+        "prefilled_bank_account": {"account_type": None},
+        "prefilled_customer": prefilled,
+        "redirect_uri": None,
+        "session_token": None,
+        "show_redirect_buttons": False,
+        "show_success_redirect_button": False,
+        "skip_success_screen": False,
     }
     resource.update(fields)
     return resource
@@ -342,7 +586,7 @@ def creditor(resource_id: str, created_at: str, name: str) -> dict:
         "address_line2": None,
         "address_line3": None,
         "bank_reference_prefix": "EMU",
-        "can_create_refunds": False,
+        "can_create_refunds": True,
         "city": "London",
         "country_code": "GB",
         "created_at": created_at,

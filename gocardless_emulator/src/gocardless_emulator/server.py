@@ -10,7 +10,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import admin, api, problems
+from . import admin, api, flow_page, problems
 from .faults import REJECTING_KINDS
 
 _HTML = (
@@ -106,6 +106,11 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
         status, payload = admin.dispatch(emu, method, path, raw)
         handler.send_body(status, api.dump(payload), "application/json", {})
         return
+    if path.startswith(flow_page.PREFIX):
+        status, body, headers = flow_page.handle(emu.state, method, path, raw)
+        emu.deliver_new_events(sync=False)
+        handler.send_body(status, body, "text/html; charset=utf-8", headers)
+        return
 
     try:
         logged_body = _parse_body(raw)
@@ -119,27 +124,28 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
         "body": logged_body,
         "status": None,
     }
-    emu._log_request(entry)
+    emu.log_request(entry)
     request_id = str(uuid.uuid4())
 
-    fault = emu._faults.take(method, path)
+    fault = emu.take_fault(method, path)
     if fault is not None and fault.kind in REJECTING_KINDS:
         _send_fault(handler, emu, fault.kind, request_id, entry)
         return
 
-    limit_headers, limited = emu._count_request()
+    limit_headers, limited = emu.limit_headers(count=True)
     headers = dict(limit_headers)
     headers["X-Request-Id"] = request_id
     try:
         if limited:
             raise problems.rate_limited()
-        if handler.headers.get("Authorization") != f"Bearer {emu.access_token}":
+        token = emu.access_token
+        if handler.headers.get("Authorization") != f"Bearer {token}":
             raise problems.unauthorized()
         try:
             body = _parse_body(raw)
         except ValueError:
             raise problems.document_structure("The request body is not valid JSON.") from None
-        status, payload = api.dispatch(emu, method, path, query, body, handler.headers)
+        status, payload = api.dispatch(emu.state, token, method, path, query, body, handler.headers)
     except problems.ApiProblem as problem:
         status, payload = problem.status, api.dump(problem.body(request_id))
     except Exception as error:  # a bug in the emulator: say so instead of hanging up
@@ -149,10 +155,10 @@ def handle_request(handler: EmulatorHandler, emu, method: str) -> None:
 
     # Queue webhooks for events this request recorded before answering, so that a caller
     # who got the response can rely on flush_webhooks() covering them.
-    emu._flush_outbox(sync=False)
+    emu.deliver_new_events(sync=False)
     if fault is not None:  # timeout or drop: processed, but the response is lost
         if fault.kind == "timeout":
-            emu._stopping.wait(fault.delay)
+            emu.stopping.wait(fault.delay)
         handler.drop()
         return
 
@@ -170,13 +176,13 @@ def _send_fault(handler: EmulatorHandler, emu, kind: str, request_id: str, entry
         return
     if kind == "rate_limit":
         problem = problems.rate_limited()
-        headers = emu._exhausted_headers()
+        headers = emu.exhausted_headers()
     elif kind == "server_error":
         problem = problems.internal_error()
-        headers, _ = emu._limit_headers(count=False)
+        headers, _ = emu.limit_headers()
     else:  # unauthorized
         problem = problems.unauthorized()
-        headers, _ = emu._limit_headers(count=False)
+        headers, _ = emu.limit_headers()
     headers["X-Request-Id"] = request_id
     entry["status"] = problem.status
     handler.send_body(
