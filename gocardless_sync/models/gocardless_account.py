@@ -389,6 +389,8 @@ class GoCardlessAccount(models.Model):
             "res_model": self._name,
             "res_id": account.id,
             "view_mode": "form",
+            # read by the web client's breadcrumbs when a URL through the Overview is reloaded
+            "views": [(False, "form")],
             "target": "current",
         }
 
