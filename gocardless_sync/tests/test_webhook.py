@@ -497,6 +497,13 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self.assertEqual(len(self._events()), len(expected))
         self.assertEqual(set(self._events().mapped("state")), {"done"})
 
+    def test_mandate_event_notes_name_statuses_as_users_see_them(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        self._mandate_action(mandate["id"], "submitted")
+        self.assertEqual(self._events().note, "Status Pending submission → Submitted.")
+        self.assertNotIn("pending_submission", self._events().note)
+        self.assertEqual(record.status, "submitted")
+
     def test_blocked_and_consumed(self):
         _customer, mandate, record = self._linked_customer_with_mandate("active")
         self._mandate_action(mandate["id"], "blocked")
@@ -587,8 +594,8 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self._post({"events": [reinstated, cancelled]})
         self.assertEqual(record.status, "active")
         notes = {event.gocardless_id: event.note for event in self._events()}
-        self.assertIn("active -> cancelled", notes["EV_MS_1"])
-        self.assertIn("cancelled -> active", notes["EV_MS_2"])
+        self.assertIn("Active → Cancelled", notes["EV_MS_1"])
+        self.assertIn("Cancelled → Active", notes["EV_MS_2"])
 
     def test_an_event_stored_meanwhile_is_skipped(self):
         """A webhook and the polling storing the same event at the same moment: the second
@@ -758,6 +765,25 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         events = self._events()
         self.assertEqual(len(events), 4)
         self.assertEqual(set(events.mapped("state")), {"done"})
+
+    def test_event_notes_name_statuses_as_users_see_them(self):
+        self._payment_action("submitted")
+        self._payment_action("confirmed")
+        self._payment_action("paid_out")
+        notes = self._events().sorted("id").mapped("note")
+        self.assertEqual(notes[-1], "Status Confirmed → Paid out.")
+        # a replay of an older status: "stays", with the label too
+        self.emulator.webhook_target = None
+        older = self._event_payload(
+            "EV_OLD_PM",
+            "payments",
+            "submitted",
+            {"payment": self.gc_payment.gocardless_id},
+            "2000-01-01T00:00:00.000Z",
+        )
+        self._post({"events": [older]})
+        note = self._events().filtered(lambda event: event.gocardless_id == "EV_OLD_PM").note
+        self.assertEqual(note, "Status stays Paid out (the event is older or already applied).")
 
     def test_withdrawn_charge_back(self):
         self._payment_action("paid_out")
