@@ -187,7 +187,7 @@ def main():
         chrome.wait_for(".o_main_navbar")
 
         # the integration screen
-        chrome.goto(f"{args.url}/odoo/action-gocardless_sync.gocardless_account_action_overview")
+        chrome.goto(f"{args.url}/odoo/gocardless")
         chrome.wait_for(".o_form_view .o_form_sheet")
         chrome.shot("integration_screen")
 
@@ -219,7 +219,7 @@ def main():
         chrome.shot("partner_gocardless_tab")
 
         # a balance export of every linked contact, from the integration screen
-        chrome.goto(f"{args.url}/odoo/action-gocardless_sync.gocardless_account_action_overview")
+        chrome.goto(f"{args.url}/odoo/gocardless")
         chrome.click("button[name=action_export_balances]")
         chrome.wait_for(".o_form_view .o_field_one2many .o_data_row")
         chrome.shot("export_batch")

@@ -15,6 +15,7 @@ from . import gocardless_mandate
 from . import gocardless_payment
 from . import gocardless_sync_log
 from . import gocardless_sync_log_line
+from . import ir_http
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -9,6 +9,8 @@ from ..services.api import GoCardlessAPI, GoCardlessError
 _logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/gocardless/webhook"
+# the settings a connection test proves: changing one of them makes it "Not tested" again
+CONNECTION_FIELDS = frozenset({"access_token", "environment", "api_base_url"})
 
 
 class GoCardlessAccount(models.Model):
@@ -86,7 +88,8 @@ class GoCardlessAccount(models.Model):
         readonly=True,
         copy=False,
         help="Connected once 'Test connection' succeeded with the current settings; back to "
-        "'Not tested' whenever the token, environment or URL change.",
+        "'Not tested' when the token, environment or URL change (saving them unchanged "
+        "keeps it).",
     )
     connection_checked_at = fields.Datetime(string="Last tested", readonly=True, copy=False)
     creditor_gocardless_id = fields.Char(string="Creditor ID", readonly=True, copy=False)
@@ -209,9 +212,27 @@ class GoCardlessAccount(models.Model):
                     "live (Settings > GoCardless)."
                 )
             )
-        if {"access_token", "environment", "api_base_url"} & set(vals):
-            vals = dict(vals, connection_state="unknown")
-        return super().write(vals)
+        changed = self._gocardless_connection_changed(vals)
+        if not changed or "connection_state" in vals:
+            return super().write(vals)
+        if unchanged := self - changed:
+            super(GoCardlessAccount, unchanged).write(vals)
+        return super(GoCardlessAccount, changed).write(dict(vals, connection_state="unknown"))
+
+    def _gocardless_connection_changed(self, vals):
+        """The accounts of ``self`` whose token, environment or API URL ``vals`` really
+        changes. Saving Settings writes every field again: equal values (an empty URL as ""
+        or False alike) are not a change and keep a tested connection "Connected"."""
+        keys = CONNECTION_FIELDS & set(vals)
+        if not keys:
+            return self.browse()
+        # the token is readable by system administrators only, who alone may write it
+        accounts_sudo = self.sudo()
+        return self.browse(
+            account_sudo.id
+            for account_sudo in accounts_sudo
+            if any((vals[key] or False) != (account_sudo[key] or False) for key in keys)
+        )
 
     # -- API access ----------------------------------------------------------------------
     def _gocardless_check_configured(self, company=None):
@@ -368,6 +389,8 @@ class GoCardlessAccount(models.Model):
             "res_model": self._name,
             "res_id": account.id,
             "view_mode": "form",
+            # read by the web client's breadcrumbs when a URL through the Overview is reloaded
+            "views": [(False, "form")],
             "target": "current",
         }
 

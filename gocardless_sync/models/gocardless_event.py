@@ -324,15 +324,23 @@ class GoCardlessEvent(models.Model):
                     payment=payment_id,
                 )
             note = _("Payment %(payment)s fetched from GoCardless.", payment=payment_id)
+        # notes show the statuses as users see them ("Paid out"), not their keys
+        labels = dict(payment._fields["status"]._description_selection(self.env))
         status = const.PAYMENT_EVENT_STATUS.get(self.action)
         if not status:
-            return "done", note or _("Status unchanged (%(status)s).", status=payment.status)
+            return "done", note or _(
+                "Status unchanged (%(status)s).", status=labels.get(payment.status, payment.status)
+            )
         old = payment.status
         if payment._gocardless_apply_status(status, event=self._data()):
-            return "done", _("Status %(old)s -> %(new)s.", old=old, new=payment.status)
+            return "done", _(
+                "Status %(old)s → %(new)s.",
+                old=labels.get(old, old),
+                new=labels.get(payment.status, payment.status),
+            )
         return "done", note or _(
             "Status stays %(status)s (the event is older or already applied).",
-            status=payment.status,
+            status=labels.get(payment.status, payment.status),
         )
 
     def _gocardless_store_unknown_payment(self, data):

@@ -162,16 +162,20 @@ class GoCardlessMandate(models.Model):
             return _("Older than the last event applied: nothing changed.")
         new_status = const.MANDATE_EVENT_STATUS.get(action)
         vals = {"last_event_at": event_at or self.last_event_at}
-        note = _("Status unchanged (%(status)s).", status=self.status)
+        # notes show the statuses as users see them ("Pending submission"), not their keys
+        labels = dict(self._fields["status"]._description_selection(self.env))
+        old_label = labels.get(self.status, self.status)
+        new_label = labels.get(new_status, new_status)
+        note = _("Status unchanged (%(status)s).", status=old_label)
         if new_status and new_status != self.status:
             rank = const.MANDATE_STATUS_RANK
             if rank[new_status] < rank[self.status] and action not in const.MANDATE_REVIVAL_ACTIONS:
                 return _(
                     "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
-                    old=self.status,
-                    new=new_status,
+                    old=old_label,
+                    new=new_label,
                 )
-            note = _("Status %(old)s -> %(new)s.", old=self.status, new=new_status)
+            note = _("Status %(old)s → %(new)s.", old=old_label, new=new_label)
             vals["status"] = new_status
         self.write(vals)
         return note

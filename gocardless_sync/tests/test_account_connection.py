@@ -1,7 +1,7 @@
 import socket
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from ..services.api import GoCardlessAPI, GoCardlessError
 from .common import EMULATOR_TOKEN, GoCardlessCase
@@ -44,6 +44,58 @@ class TestAccountConnection(GoCardlessCase):
         self.assertEqual(self.account.connection_state, "ok")
         self.account.access_token = "another-token"
         self.assertEqual(self.account.connection_state, "unknown")
+
+    def test_writing_the_same_settings_keeps_the_connection_state(self):
+        self.account.action_test_connection()
+        self.account.write(
+            {
+                "access_token": self.account.access_token,
+                "environment": self.account.environment,
+                "api_base_url": self.account.api_base_url,
+            }
+        )
+        self.assertEqual(self.account.connection_state, "ok")
+        # an empty URL written as "" is the same as no URL (False)
+        self.account.write({"api_base_url": False})
+        self.account.write({"connection_state": "ok"})
+        self.account.api_base_url = ""
+        self.assertEqual(self.account.connection_state, "ok")
+
+    def test_saving_settings_unchanged_keeps_the_connection_state(self):
+        """Saving Settings (also through its "Open GoCardless" button, which saves first)
+        sends every field again, as the web client does: nothing changed, nothing reset."""
+        self.account.action_test_connection()
+        Form(self.env["res.config.settings"]).save().execute()
+        self.assertEqual(self.account.connection_state, "ok")
+        settings = Form(self.env["res.config.settings"]).save()
+        action = settings.action_gocardless_open_account()
+        self.assertEqual(
+            (action["res_model"], action["res_id"]), (self.account._name, self.account.id)
+        )
+        self.assertEqual(self.account.connection_state, "ok")
+        self.assertTrue(self.account.creditor_name)
+
+    def test_changing_the_connection_in_settings_resets_the_state(self):
+        changes = {
+            "gocardless_access_token": "another-token",
+            "gocardless_environment": "live",
+            "gocardless_api_base_url": "http://127.0.0.1:1",
+        }
+        for field, value in changes.items():
+            with self.subTest(field=field):
+                self.account.action_test_connection()
+                self.assertEqual(self.account.connection_state, "ok")
+                with Form(self.env["res.config.settings"]) as settings:
+                    setattr(settings, field, value)
+                self.assertEqual(self.account.connection_state, "unknown")
+                # back to the emulator for the next round
+                self.account.write(
+                    {
+                        "access_token": EMULATOR_TOKEN,
+                        "environment": "sandbox",
+                        "api_base_url": self.emulator.base_url,
+                    }
+                )
 
     def test_wrong_token_is_a_clear_user_error(self):
         self.account.access_token = "definitely-wrong-token"

@@ -1,6 +1,13 @@
+import http.client
 import json
+import re
+import socket
+import threading
+import tracemalloc
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
+from urllib.parse import urlencode, urlsplit
 
 from freezegun import freeze_time
 
@@ -34,7 +41,7 @@ class WebhookMixin:
     def _post(self, body, signature=None, secret=SECRET, headers=None):
         if isinstance(body, dict):
             body = json.dumps(body).encode()
-        headers = dict(headers or {}, **{"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if signature is None and secret:
             signature = sign(body, secret)
         if signature is not None:
@@ -44,6 +51,50 @@ class WebhookMixin:
         response = self.opener.post(self._url(), data=body, headers=headers, timeout=30)
         self.env.invalidate_all()  # the request changed the database behind this cache
         return response
+
+    def _post_chunked(self, chunks, signature=None, headers=None):
+        """POST ``chunks`` (bytes, in that order) with ``Transfer-Encoding: chunked`` and no
+        Content-Length, as a raw HTTP/1.1 client; return (status, body of the answer).
+
+        The body is sent from a thread while this one waits for the answer, so that a server
+        that answers before the end of the body (a 413) is seen doing so."""
+        url = urlsplit(self.base_url())
+        headers = {
+            "Host": url.netloc,
+            "Content-Type": "application/json",
+            **(headers or {}),
+            "Transfer-Encoding": "chunked",
+        }
+        if signature:
+            headers["Webhook-Signature"] = signature
+        head = f"POST {WEBHOOK_ROUTE} HTTP/1.1\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers.items()
+        )
+        sock = socket.create_connection((url.hostname, url.port), timeout=60)
+
+        def send():
+            try:
+                sock.sendall(head.encode() + b"\r\n")
+                for chunk in chunks:
+                    sock.sendall(b"%x\r\n" % len(chunk))
+                    sock.sendall(chunk)
+                    sock.sendall(b"\r\n")
+                sock.sendall(b"0\r\n\r\n")
+            except OSError as error:  # the server answered and closed before the end
+                sent["error"] = error
+
+        sent = {}
+        self.env.flush_all()
+        sender = threading.Thread(target=send, name="chunked-sender")
+        sender.start()
+        try:
+            response = http.client.HTTPResponse(sock, method="POST")
+            response.begin()
+            return response.status, response.read()
+        finally:
+            sender.join()
+            sock.close()
+            self.env.invalidate_all()
 
     def _linked_customer_with_mandate(self, status="pending_submission", scheme="bacs"):
         customer = self.emulator.add_customer(
@@ -232,6 +283,191 @@ class TestWebhookSecurity(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self.assertEqual(record.status, "active")
 
 
+def _status_kib(name):
+    """A size line of /proc/self/status (VmRSS, VmHWM), in KiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(re.search(rf"^{name}:\s+(\d+) kB", status.read(), re.MULTILINE).group(1))
+
+
+@contextmanager
+def peak_memory_growth():
+    """Measure how much more memory this process (the test and the Odoo server threads it
+    talks to) held at its peak inside the block than before it; yields a dict whose "bytes"
+    is set on exit.
+
+    The process's peak RSS (VmHWM) is reset first (``/proc/self/clear_refs``), so the peak
+    of the block is measured, not an earlier one; memory freed at the end of the request
+    still counts. Where the peak cannot be reset, Python's own allocation tracing gives the
+    block's peak instead."""
+    result = {}
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")  # VmHWM := VmRSS
+        before = _status_kib("VmRSS")
+    except OSError:
+        before = None
+    if before is not None:
+        yield result
+        result["bytes"] = (_status_kib("VmHWM") - before) * 1024
+        return
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    current, _peak = tracemalloc.get_traced_memory()
+    try:
+        yield result
+        result["bytes"] = tracemalloc.get_traced_memory()[1] - current
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookBody(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
+    """The 1 MiB cap on the body holds for every way of sending it, and a signed body that
+    is not GoCardless's shape is a 400, never a 500."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_webhooks()
+
+    def _event(self, event_id="EV_BODY_1", **overrides):
+        event = self._event_payload(
+            event_id, "subscriptions", "created", {"subscription": "SB1"}, "2026-01-05T10:00:00Z"
+        )
+        event.update(overrides)
+        return event
+
+    def _body(self, *events, size=None):
+        """A delivery of ``events``, padded (in ``meta``) to exactly ``size`` bytes."""
+        payload = {"events": list(events) or [self._event()], "meta": {"webhook_id": "WB1"}}
+        body = json.dumps(payload).encode()
+        if size is not None:
+            payload["meta"]["padding"] = ""
+            padding = size - len(json.dumps(payload).encode())
+            payload["meta"]["padding"] = "x" * padding
+            body = json.dumps(payload).encode()
+            self.assertEqual(len(body), size)
+        return body
+
+    @staticmethod
+    def _chunks(body, size=64 * 1024):
+        return [body[start : start + size] for start in range(0, len(body), size)]
+
+    def test_chunked_body_over_the_cap_is_refused_without_reading_it(self):
+        """An unsigned 64 MiB body sent chunked (no Content-Length): 413 once the cap is
+        passed, and the server's memory does not grow by anything like the body's size."""
+        body_size = 64 * 1024 * 1024
+        piece = b"x" * (64 * 1024)
+        with peak_memory_growth() as growth:
+            status, _answer = self._post_chunked(
+                [piece] * (body_size // len(piece)), signature="0" * 64
+            )
+        self.assertEqual(status, 413)
+        # Reading the whole body took twice its size. Now: the 1 MiB read, and werkzeug's
+        # server discarding the rest after the answer, 10 MB at a time (at most 20 MB held,
+        # whatever the body's size).
+        self.assertLess(
+            growth["bytes"],
+            body_size // 2,
+            "the webhook must not hold the body in memory beyond its 1 MiB cap",
+        )
+        self.assertFalse(self._events())
+
+    def test_chunked_body_within_the_cap_is_read_whole(self):
+        """Signed, chunked, exactly at the cap: accepted and stored."""
+        body = self._body(size=const.WEBHOOK_MAX_BODY)
+        status, _answer = self._post_chunked(self._chunks(body), signature=sign(body, SECRET))
+        self.assertEqual(status, 204)
+        self.assertEqual(self._events().mapped("gocardless_id"), ["EV_BODY_1"])
+
+    def test_chunked_body_one_byte_over_the_cap(self):
+        body = self._body(size=const.WEBHOOK_MAX_BODY + 1)
+        status, _answer = self._post_chunked(self._chunks(body), signature=sign(body, SECRET))
+        self.assertEqual(status, 413)
+        self.assertFalse(self._events())
+
+    def test_body_with_content_length_at_and_over_the_cap(self):
+        body = self._body(size=const.WEBHOOK_MAX_BODY)
+        self.assertEqual(self._post(body).status_code, 204)
+        self.assertEqual(len(self._events()), 1)
+        body = self._body(self._event("EV_BODY_2"), size=const.WEBHOOK_MAX_BODY + 1)
+        self.assertEqual(self._post(body).status_code, 413)
+        self.assertEqual(len(self._events()), 1)
+
+    def test_signed_body_with_a_form_content_type_is_read_raw(self):
+        """Odoo parses form bodies before the controller runs: the webhook still gets the
+        raw bytes GoCardless signed, whatever the Content-Type says."""
+        content_types = (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=gocardless",
+            "text/plain",
+        )
+        for index, content_type in enumerate(content_types):
+            with self.subTest(content_type=content_type):
+                event_id = f"EV_FORM_{index}"
+                body = self._body(self._event(event_id))
+                response = self._post(body, headers={"Content-Type": content_type})
+                self.assertEqual(response.status_code, 204)
+                self.assertIn(event_id, self._events().mapped("gocardless_id"))
+        # a body that really is a form, signed: read raw, then refused as not an events payload
+        form = urlencode({"events": "[]", "csrf_token": "x"}).encode()
+        response = self._post(form, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(response.status_code, 400)
+
+    def test_unsigned_form_body_is_refused(self):
+        form = urlencode({"events": "[]"}).encode()
+        response = self._post(
+            form, secret=None, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        self.assertEqual(response.status_code, 498)
+
+    def test_signed_malformed_bodies_answer_400(self):
+        deep = b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+        nested_details = {"description": "x"}
+        for _level in range(200):
+            nested_details = {"nested": nested_details}
+        bodies = {
+            "nesting that makes json.loads fail": deep,
+            "nesting json.loads accepts": self._body(self._event(details=nested_details)),
+            "created_at a number": self._body(self._event(created_at=1767607200)),
+            "created_at not a date": self._body(self._event(created_at="yesterday")),
+            "created_at missing": self._body(self._event(created_at=None)),
+            "details a list": self._body(self._event(details=["cancelled"])),
+            "details a string": self._body(self._event(details="cancelled")),
+            "a detail read by Odoo not text": self._body(self._event(details={"cause": 7})),
+            "description not text": self._body(self._event(details={"description": {}})),
+            "links a list": self._body(self._event(links=["MD1"])),
+            "links a string": self._body(self._event(links="MD1")),
+            "a link not a string": self._body(self._event(links={"subscription": 12})),
+            "id a number": self._body(self._event(id=12)),
+            "id empty": self._body(self._event(id="")),
+            "action a list": self._body(self._event(action=["created"])),
+            "resource_type a number": self._body(self._event(resource_type=3)),
+            "event not an object": self._body("EV1"),
+            "meta a list": json.dumps({"events": [self._event()], "meta": ["WB1"]}).encode(),
+            "webhook_id a number": json.dumps(
+                {"events": [self._event()], "meta": {"webhook_id": 5}}
+            ).encode(),
+            "not UTF-8": b'{"events": [], "x": "\xff"}',
+            "a number too long for Python": b'{"events": [], "n": ' + b"9" * 5000 + b"}",
+        }
+        for name, body in bodies.items():
+            with self.subTest(body=name):
+                self.assertEqual(self._post(body).status_code, 400)
+        self.assertFalse(self._events())
+        # the shapes GoCardless really sends are accepted: optional parts left out or null,
+        # details carrying numbers and booleans Odoo does not read
+        event = self._event("EV_OK_1", details={"will_attempt_retry": True, "item_count": 2})
+        del event["metadata"]
+        lean = self._event("EV_OK_2", links={"subscription": None})
+        del lean["details"]
+        self.assertEqual(self._post(self._body(event, lean)).status_code, 204)
+        self.assertEqual(sorted(self._events().mapped("gocardless_id")), ["EV_OK_1", "EV_OK_2"])
+
+
 @tagged("post_install", "-at_install")
 class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
     @classmethod
@@ -265,6 +501,13 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
                 self.assertEqual((record.status, record.is_usable), (status, usable))
         self.assertEqual(len(self._events()), len(expected))
         self.assertEqual(set(self._events().mapped("state")), {"done"})
+
+    def test_mandate_event_notes_name_statuses_as_users_see_them(self):
+        _customer, mandate, record = self._linked_customer_with_mandate("pending_submission")
+        self._mandate_action(mandate["id"], "submitted")
+        self.assertEqual(self._events().note, "Status Pending submission → Submitted.")
+        self.assertNotIn("pending_submission", self._events().note)
+        self.assertEqual(record.status, "submitted")
 
     def test_blocked_and_consumed(self):
         _customer, mandate, record = self._linked_customer_with_mandate("active")
@@ -391,8 +634,8 @@ class TestWebhookEvents(WebhookMixin, GoCardlessEmulatorMixin, HttpCase):
         self._post({"events": [reinstated, cancelled]})
         self.assertEqual(record.status, "active")
         notes = {event.gocardless_id: event.note for event in self._events()}
-        self.assertIn("active -> cancelled", notes["EV_MS_1"])
-        self.assertIn("cancelled -> active", notes["EV_MS_2"])
+        self.assertIn("Active → Cancelled", notes["EV_MS_1"])
+        self.assertIn("Cancelled → Active", notes["EV_MS_2"])
 
     def test_an_event_stored_meanwhile_is_skipped(self):
         """A webhook and the polling storing the same event at the same moment: the second
@@ -562,6 +805,25 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         events = self._events()
         self.assertEqual(len(events), 4)
         self.assertEqual(set(events.mapped("state")), {"done"})
+
+    def test_event_notes_name_statuses_as_users_see_them(self):
+        self._payment_action("submitted")
+        self._payment_action("confirmed")
+        self._payment_action("paid_out")
+        notes = self._events().sorted("id").mapped("note")
+        self.assertEqual(notes[-1], "Status Confirmed → Paid out.")
+        # a replay of an older status: "stays", with the label too
+        self.emulator.webhook_target = None
+        older = self._event_payload(
+            "EV_OLD_PM",
+            "payments",
+            "submitted",
+            {"payment": self.gc_payment.gocardless_id},
+            "2000-01-01T00:00:00.000Z",
+        )
+        self._post({"events": [older]})
+        note = self._events().filtered(lambda event: event.gocardless_id == "EV_OLD_PM").note
+        self.assertEqual(note, "Status stays Paid out (the event is older or already applied).")
 
     def test_withdrawn_charge_back(self):
         self._payment_action("paid_out")
