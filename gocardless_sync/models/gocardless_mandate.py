@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..notes import log_note
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
 
@@ -184,18 +185,46 @@ class GoCardlessMandate(models.Model):
 
     def action_gocardless_remove(self):
         """Remove: take the mandate off its contact in Odoo (archive it). GoCardless keeps
-        it; the customer sync never brings it back (it does not write ``active``)."""
+        it; the customer sync never brings it back (it does not write ``active``). Returns a
+        notification that says what was done (after the confirmation dialog)."""
         self.check_access("write")
-        for partner, mandates in self.grouped("partner_id").items():
-            partner.message_post(
-                body=_(
-                    "GoCardless mandate(s) %(mandates)s removed from this contact in Odoo; "
-                    "GoCardless keeps them.",
-                    mandates=", ".join(mandates.mapped("gocardless_id")),
-                )
-            )
         self.write({"active": False})
-        return True
+        for partner, mandates in self.grouped("partner_id").items():
+            ids = ", ".join(mandates.mapped("gocardless_id"))
+            log_note(
+                partner,
+                _(
+                    "GoCardless mandate %(mandates)s removed from this contact in Odoo; "
+                    "GoCardless keeps it.",
+                    mandates=ids,
+                )
+                if len(mandates) == 1
+                else _(
+                    "GoCardless mandates %(mandates)s removed from this contact in Odoo; "
+                    "GoCardless keeps them.",
+                    mandates=ids,
+                ),
+            )
+        if len(self) == 1:
+            message = _(
+                "Mandate %(mandate)s is removed from %(contact)s in Odoo: no payment will be "
+                "collected with it from Odoo. GoCardless keeps it (%(status)s there); cancel it "
+                "in GoCardless to stop it for good.",
+                mandate=self.gocardless_id,
+                contact=self.partner_id.display_name,
+                status=self._status_label(),
+            )
+        else:
+            message = _(
+                "%(count)s mandates are removed from their contacts in Odoo: no payment will be "
+                "collected with them from Odoo. GoCardless keeps them.",
+                count=len(self),
+            )
+        return self.env["res.partner"]._gocardless_notification(
+            _("Mandate removed") if len(self) == 1 else _("Mandates removed"),
+            message,
+            close=True,
+        )
 
     def action_gocardless_cancel(self):
         """Cancel in GoCardless (Managers, after a confirmation): cancel the mandate through
@@ -224,13 +253,14 @@ class GoCardlessMandate(models.Model):
             data = api.action("mandates", "cancel", self.gocardless_id)
         except GoCardlessError as error:
             data = self._gocardless_after_failed_cancel(api, error)
+        # GoCardless has acted: record it at once; nothing after this may fail the action
         self._gocardless_store(account, [data], self.customer_id)
         message = _(
             "Mandate %(mandate)s is now %(status)s in GoCardless.",
             mandate=self.gocardless_id,
             status=self._status_label(),
         )
-        self.partner_id.message_post(body=message)
+        log_note(self.partner_id, message)
         return self.partner_id._gocardless_notification(_("Mandate cancelled"), message)
 
     def _gocardless_after_failed_cancel(self, api, error):

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_normalize_all, email_split
 
 from .. import const
+from ..notes import log_note
 from ..services import customer_payload
 from ..services.api import GoCardlessError
 
@@ -392,6 +393,13 @@ class ResPartner(models.Model):
         """Link this contact to the GoCardless customer ``data`` (an API dict), store the
         customer's ``mandates`` (API dicts) and record the decision "synchronized"."""
         self.ensure_one()
+        # Only Managers create integration records and mandates (access rights). The one
+        # exception, a Supervisor's push of a contact they have just created, makes its link
+        # here as superuser, after the same checks as the push itself.
+        self._gocardless_check_push_rights()
+        is_manager = self.env.su or self.env.user.has_group(const.GROUP_MANAGER)
+        if mandates and not is_manager:
+            raise AccessError(_("Only GoCardless Managers can link mandates to a contact."))
         Customer = self.env["gocardless.customer"]
         # one indexed lookup next to the customer's POST/GET: a clear message rather than the
         # unique constraint's error when another contact holds this customer already
@@ -408,12 +416,17 @@ class ResPartner(models.Model):
             )
         vals = Customer._gocardless_vals_from_api(data)
         vals.update(account_id=account.id, partner_id=self.id, last_synced_at=fields.Datetime.now())
-        customer = Customer.create(vals)
+        if is_manager:
+            customer = Customer.create(vals)
+        else:
+            customer_sudo = Customer.sudo().create(vals)
+            customer = customer_sudo.sudo(False)
         if mandates:
             self.env["gocardless.mandate"]._gocardless_store(account, mandates, customer)
         self._gocardless_set_decision("synced")
         if note:
-            self.message_post(body=note)
+            # what GoCardless did is recorded above; the note cannot undo it
+            log_note(self, note)
         return customer
 
     def action_gocardless_push(self):

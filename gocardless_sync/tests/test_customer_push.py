@@ -3,7 +3,7 @@ from odoo.tests import tagged
 
 from .. import const
 from .common import EMULATOR_TOKEN
-from .push_common import GoCardlessPushCase
+from .push_common import CONTACTS, GoCardlessPushCase
 
 
 @tagged("post_install", "-at_install")
@@ -113,6 +113,27 @@ class TestCustomerPush(GoCardlessPushCase):
         self.assertIn("already linked", str(caught.exception))
         self.assertEqual(len(self._posts()), posts)
         self.assertEqual(len(self.emulator.customers), 1)
+
+    def test_users_without_email_push_and_odoo_records_it(self):
+        """The chatter note needs the author's email: GoCardless created the customer, so
+        Odoo must link it all the same (before: the note failed and Odoo rolled back)."""
+        for group in ("manager", "supervisor"):
+            with self.subTest(group=group):
+                user = self._new_user(
+                    f"gc_push_{group}_no_email",
+                    f"{CONTACTS},gocardless_sync.group_gocardless_{group}",
+                    email=False,
+                )
+                partner = self._new_partner(user, email=f"{group}.no.email@example.com")
+                partner.with_user(user).action_gocardless_push()
+                (customer,) = [
+                    c for c in self.emulator.customers.values() if c["email"] == partner.email
+                ]
+                self.assertEqual(partner.gocardless_customer_id.gocardless_id, customer["id"])
+                self.assertEqual(partner.gocardless_sync_decision, "synced")
+                note = partner.message_ids[0]
+                self.assertIn(customer["id"], note.body)
+                self.assertEqual(note.author_id, user.partner_id)
 
     def test_a_contact_without_email_is_explained(self):
         partner = self._new_partner(email=False)

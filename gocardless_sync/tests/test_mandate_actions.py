@@ -2,7 +2,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .. import const
-from .push_common import GoCardlessPushCase
+from .push_common import CONTACTS, GoCardlessPushCase
 
 
 @tagged("post_install", "-at_install")
@@ -97,3 +97,29 @@ class TestMandateActions(GoCardlessPushCase):
             self.active.action_gocardless_cancel()
         self.assertIn("GoCardless is unavailable", str(caught.exception))
         self.assertEqual(self.active.status, "active")
+
+    def test_a_manager_without_email_cancels_and_odoo_records_it(self):
+        """Posting a note needs the author's email; the cancel in GoCardless must be recorded
+        in Odoo all the same (before: GoCardless cancelled, Odoo rolled back)."""
+        manager = self._new_user(
+            "gc_manager_no_email",
+            f"{CONTACTS},gocardless_sync.group_gocardless_manager",
+            email=False,
+        )
+        self.assertFalse(manager.email)
+        self.active.with_user(manager).action_gocardless_cancel()
+        self.assertEqual(self.emulator.mandates[self.gc_active["id"]]["status"], "cancelled")
+        self.assertEqual(self.active.status, "cancelled")
+        note = self.partner.message_ids[0]
+        self.assertIn("is now Cancelled", note.body)
+        self.assertEqual(note.author_id, manager.partner_id)  # who did it
+
+    def test_a_supervisor_without_email_removes(self):
+        supervisor = self._new_user(
+            "gc_supervisor_no_email",
+            f"{CONTACTS},gocardless_sync.group_gocardless_supervisor",
+            email=False,
+        )
+        self.active.with_user(supervisor).action_gocardless_remove()
+        self.assertFalse(self.active.active)
+        self.assertEqual(self.partner.message_ids[0].author_id, supervisor.partner_id)
