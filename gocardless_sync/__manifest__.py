@@ -2,7 +2,7 @@
     "name": "GoCardless Sync",
     "summary": "Sync customers and mandates with GoCardless, export balances for "
     "direct-debit collection and follow every payment",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Accounting/Accounting",
     "website": "https://github.com/gocardless-sync/gocardless_sync",
     "author": "gocardless_sync contributors",

@@ -19,7 +19,7 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize_all
+from odoo.tools import SQL
 
 from .. import const
 from ..services import matching
@@ -153,7 +153,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
         )
         for partner_id, email, is_active in self.env.cr.fetchall():
             target = active if is_active else archived
-            for address in email_normalize_all(email):
+            for address in matching.normalize_emails(email):
                 target[address].add(partner_id)
         self.env.cr.execute(
             """

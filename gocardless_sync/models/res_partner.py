@@ -5,11 +5,11 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize_all, email_split
+from odoo.tools import SQL, email_split
 
 from .. import const
 from ..notes import log_note
-from ..services import customer_payload
+from ..services import customer_payload, matching
 from ..services.api import GoCardlessError
 
 _logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class ResPartner(models.Model):
     def _gocardless_all_emails(self):
         """Normalised main email(s) and extra emails of one contact, as a set."""
         self.ensure_one()
-        emails = set(email_normalize_all(self.email or ""))
+        emails = set(matching.normalize_emails(self.email))
         emails.update(self.extra_email_ids.mapped("email_normalized"))
         return emails
 

@@ -1,7 +1,14 @@
+import re
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import email_normalize, email_normalize_all
-from odoo.tools.mail import single_email_re
+
+from ..services.matching import normalize_email, normalize_emails
+
+# A full address: something, "@", a domain with a dot and a top-level part of 2 to 63
+# characters. Unlike odoo.tools.single_email_re it accepts non-ASCII local parts and
+# international domains (Jörg@bücher.example), which Odoo's normalisation keeps.
+_FULL_ADDRESS_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,63}$")
 
 
 class ResPartnerEmail(models.Model):
@@ -23,7 +30,8 @@ class ResPartnerEmail(models.Model):
         compute="_compute_email_normalized",
         store=True,
         index=True,
-        help="Lower-case address without spaces or display name, as used for matching.",
+        help="The address as Odoo normalises emails (no display name or spaces; lower case, "
+        "except a non-ASCII local part, kept as typed), as used for matching.",
     )
     label = fields.Char(help="What this address is for, e.g. Billing or Accounts payable.")
 
@@ -38,10 +46,11 @@ class ResPartnerEmail(models.Model):
     @api.depends("email")
     def _compute_email_normalized(self):
         for record in self:
-            normalized = email_normalize(record.email or "", strict=True)
-            # email_normalize accepts "@example.com" or "a@b": keep only full addresses
+            # Odoo's own normalisation (as for the main email), the one the sync matches with
+            normalized = normalize_email(record.email)
+            # it accepts "a@b": keep only full addresses
             record.email_normalized = (
-                normalized if normalized and single_email_re.match(normalized) else False
+                normalized if normalized and _FULL_ADDRESS_RE.match(normalized) else False
             )
 
     @api.constrains("email", "partner_id")
@@ -56,7 +65,7 @@ class ResPartnerEmail(models.Model):
                     )
                 )
         for partner in self.partner_id:
-            main = set(email_normalize_all(partner.email or ""))
+            main = set(normalize_emails(partner.email))
             seen = set()
             for extra in partner.extra_email_ids:
                 normalized = extra.email_normalized

@@ -53,6 +53,26 @@ class TestCustomerSyncMatching(CustomerSyncMixin, GoCardlessCase):
             action["params"]["message"], "1 matched, 0 created, 0 skipped, 0 ambiguous"
         )
 
+    def test_non_ascii_local_part_matches_as_odoo_normalises_it(self):
+        """Odoo keeps the case of a non-ASCII local part; the sync used to lower-case it, so
+        Jörg@example.com never matched and a duplicate contact was created."""
+        partner = self._partner("Jörg", "Jörg@example.com")
+        customer = self._gc_customer("Jörg@Example.com")
+        partners_before = self.env["res.partner"].search_count([])
+        log, _action = self._sync(policy="create")
+        self.assertEqual((log.matched_count, log.created_count), (1, 0))
+        self.assertEqual(self._line(log, customer["id"]).partner_id, partner)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+
+    def test_non_ascii_extra_email_matches(self):
+        partner = self._partner(
+            "Ünal", "office@ünal.example", extra_email_ids=[(0, 0, {"email": "Ünal@Ünal.example"})]
+        )
+        customer = self._gc_customer("Ünal@ÜNAL.example")
+        log, _action = self._sync(policy="create")
+        self.assertEqual((log.matched_count, log.created_count), (1, 0))
+        self.assertEqual(self._line(log, customer["id"]).partner_id, partner)
+
     def test_email_only_in_extra_emails(self):
         partner = self._partner(
             "Accounts Co",

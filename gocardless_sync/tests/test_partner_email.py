@@ -1,8 +1,11 @@
+import importlib.util
+
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import file_path
 
 
 @tagged("post_install", "-at_install")
@@ -32,6 +35,42 @@ class TestPartnerExtraEmails(TransactionCase):
             self.partner._gocardless_all_emails(),
             {"grace@example.com", "billing@example.com", "grace.h@navy.example"},
         )
+
+    def test_normalised_like_odoo(self):
+        """Non-ASCII addresses are kept (Odoo's rule: the local part's case too)."""
+        self.partner.write(
+            {
+                "extra_email_ids": [
+                    (0, 0, {"email": " Jörg@BÜCHER.example "}),
+                    (0, 0, {"email": "Jörg Müller <Jörg.M@Example.com>"}),
+                    (0, 0, {"email": "ADA@Example.com"}),
+                ]
+            }
+        )
+        self.assertEqual(
+            self.partner.extra_email_ids.mapped("email_normalized"),
+            ["Jörg@bücher.example", "Jörg.M@example.com", "ada@example.com"],
+        )
+
+    def test_migration_normalises_stored_addresses_again(self):
+        extra = self.env["res.partner.email"].create(
+            {"partner_id": self.partner.id, "email": "Jörg@Example.com"}
+        )
+        # as an earlier rule stored it: everything lower-cased
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner_email SET email_normalized = lower(email) WHERE id = %s",
+            [extra.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(extra.email_normalized, "jörg@example.com")
+        path = file_path("gocardless_sync/migrations/18.0.1.0.1/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("gocardless_sync_post_migrate", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+        script.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(extra.email_normalized, "Jörg@example.com")
 
     def test_invalid_address_is_refused(self):
         for bad in ("not an email", "two@example.com, three@example.com", "@example.com", "a@b"):

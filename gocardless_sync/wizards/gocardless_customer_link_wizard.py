@@ -25,7 +25,8 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
         compute="_compute_lookup",
         store=True,
         readonly=False,
-        help="An email address (compared without case or surrounding spaces), a GoCardless "
+        help="An email address (compared as Odoo compares addresses: without surrounding "
+        "spaces, and without case except in a non-ASCII name before the @), a GoCardless "
         "customer ID (CU...) or a mandate ID (MD...). Empty: every address of the contact.",
     )
     state = fields.Selection([("lookup", "Look up"), ("choose", "Confirm")], default="lookup")
