@@ -15,13 +15,16 @@ _logger = logging.getLogger(__name__)
 
 def log_note(records, body):
     """Log ``body`` (text, escaped; or Markup) as an internal note on each of ``records``
-    (a ``mail.thread`` recordset), by the current user. Never raises: the note is written in
-    a savepoint, and a failure is logged and swallowed, so the action it records stands."""
-    if not records or not body:
+    (a ``mail.thread`` recordset), by the current user; ``body`` may also be a dict
+    {record id: body}, one note per record in one batch. Never raises: the notes are written
+    in a savepoint, and a failure is logged and swallowed, so the action they record stands."""
+    bodies = body if isinstance(body, dict) else {record.id: body for record in records}
+    records = records.filtered(lambda record: bodies.get(record.id))
+    if not records:
         return records.env["mail.message"]
     try:
         with records.env.cr.savepoint():
-            return records._message_log_batch({record.id: body for record in records})
+            return records._message_log_batch(bodies)
     except Exception:
-        _logger.exception("Could not log a note on %s: %s", records, body)
+        _logger.exception("Could not log a note on %s: %s", records, bodies)
         return records.env["mail.message"]

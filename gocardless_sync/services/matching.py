@@ -31,6 +31,7 @@ AMBIGUOUS = "ambiguous"  # several contacts hold the email
 # reasons (stable codes; the Odoo layer translates them)
 REASON_LINKED = "already_linked"
 REASON_EMAIL = "email_match"
+REASON_EXTRA_EMAIL = "extra_email_match"  # matched through an extra email, not the main one
 REASON_NEW = "no_match_created"
 REASON_NEW_SAME_EMAIL = "same_email_as_new_customer"
 REASON_NO_MATCH = "no_match_skipped"
@@ -153,9 +154,14 @@ class Decision:
     candidates: tuple = field(default=())  # contact ids: ambiguous or archived matches
     # customers created together share one new contact: the GoCardless ID of the first
     create_group: str | None = None
+    # a link made through one of the contact's extra emails (not its main email): shown in
+    # the preview and the log, since anyone who edits contacts may add extra emails
+    via_extra_email: bool = False
 
 
-def plan_customer_sync(customers, email_index, linked, policy, archived_index=None):
+def plan_customer_sync(
+    customers, email_index, linked, policy, archived_index=None, extra_index=None
+):
     """Plan the sync of GoCardless customers.
 
     :param customers: GoCardless customer dicts (``id``, ``email``, ...), in API order
@@ -163,11 +169,14 @@ def plan_customer_sync(customers, email_index, linked, policy, archived_index=No
     :param linked: {GoCardless customer ID: contact id} of existing integration records
     :param policy: POLICY_CREATE or POLICY_SKIP, for customers that match no contact
     :param archived_index: {normalised email: set of archived contact ids holding it}
+    :param extra_index: {normalised email: set of contact ids holding it as an extra email
+        only, not in their main email}
     :return: a list of :class:`Decision`, one per customer, in the same order
     """
     if policy not in (POLICY_CREATE, POLICY_SKIP):
         raise ValueError(f"unknown policy {policy!r}")
     archived_index = archived_index or {}
+    extra_index = extra_index or {}
     decisions = []
     new_contact_by_email = {}  # email -> GoCardless ID of the customer that creates it
     for customer in customers:
@@ -181,7 +190,17 @@ def plan_customer_sync(customers, email_index, linked, policy, archived_index=No
         partners = email_index.get(email, ()) if email else ()
         if len(partners) == 1:
             (partner_id,) = partners
-            decisions.append(Decision(gocardless_id, LINK, REASON_EMAIL, email, partner_id))
+            via_extra = partner_id in extra_index.get(email, ())
+            decisions.append(
+                Decision(
+                    gocardless_id,
+                    LINK,
+                    REASON_EXTRA_EMAIL if via_extra else REASON_EMAIL,
+                    email,
+                    partner_id,
+                    via_extra_email=via_extra,
+                )
+            )
             continue
         if len(partners) > 1:
             decisions.append(

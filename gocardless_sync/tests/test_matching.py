@@ -125,6 +125,32 @@ class TestMatchingPlan(BaseCase):
         self.assertEqual((plan["CU6"].outcome, plan["CU6"].candidates), (SKIP, (30,)))
         self.assertEqual(plan["CU6"].reason, "archived_match")
 
+    def test_links_through_an_extra_email_are_flagged(self):
+        customers = [
+            {"id": "CU1", "email": "main@example.com"},
+            {"id": "CU2", "email": "Billing@Example.com"},
+            {"id": "CU3", "email": "linked@example.com"},
+        ]
+        plan = {
+            d.gocardless_id: d
+            for d in plan_customer_sync(
+                customers,
+                {"main@example.com": {1}, "billing@example.com": {2}, "linked@example.com": {3}},
+                {"CU3": 3},
+                "skip",
+                extra_index={"billing@example.com": {2}, "linked@example.com": {3}},
+            )
+        }
+        self.assertFalse(plan["CU1"].via_extra_email)
+        self.assertEqual(plan["CU1"].reason, "email_match")
+        self.assertEqual(
+            (plan["CU2"].outcome, plan["CU2"].partner_id, plan["CU2"].via_extra_email),
+            (LINK, 2, True),
+        )
+        self.assertEqual(plan["CU2"].reason, "extra_email_match")
+        # linked by GoCardless ID: not a match by email at all
+        self.assertEqual((plan["CU3"].outcome, plan["CU3"].via_extra_email), (UPDATE, False))
+
     def test_create_policy(self):
         customers = [
             {"id": "CU1", "email": "new@example.com"},
