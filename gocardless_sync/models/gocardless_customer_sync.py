@@ -249,6 +249,15 @@ class GoCardlessCustomerSync(models.AbstractModel):
             account, mandates, synced
         )
 
+        # statuses GoCardless added since (or none): stored as unknown, said in the log
+        synced_ids = set(synced.mapped("gocardless_id"))
+        unknown = [
+            (data["id"], data.get("status"))
+            for data in mandates
+            if (data.get("links") or {}).get("customer") in synced_ids
+            and data.get("status") not in const.KNOWN_MANDATE_STATUSES
+        ]
+
         # 5. the log, with one line per GoCardless customer
         counts = defaultdict(int)
         for decision in decisions:
@@ -268,6 +277,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
                 "extra_email_count": counts["extra"],
                 "new_partner_count": len(new_partners),
                 "mandate_count": len(new_mandates) + len(changed_mandates),
+                "warning_message": self._unknown_statuses_text(unknown),
             }
         )
         self._insert_lines(
@@ -280,6 +290,29 @@ class GoCardlessCustomerSync(models.AbstractModel):
             extra={"company_id": account.company_id.id},
         )
         return log
+
+    def _unknown_statuses_text(self, unknown):
+        """What the log says about mandates of unknown statuses ((ID, status) pairs)."""
+        if not unknown:
+            return False
+        Mandate = self.env["gocardless.mandate"]
+        listed = ", ".join(
+            f"{mandate_id} ({Mandate._gocardless_status_label(status)})"
+            for mandate_id, status in unknown
+        )
+        if len(unknown) == 1:
+            return _(
+                "1 mandate has a status Odoo does not know: %(mandates)s. It is stored as "
+                "Unknown and is not used for payments until GoCardless reports a known status.",
+                mandates=listed,
+            )
+        return _(
+            "%(count)s mandates have a status Odoo does not know: %(mandates)s. They are "
+            "stored as Unknown and are not used for payments until GoCardless reports a known "
+            "status.",
+            count=len(unknown),
+            mandates=listed,
+        )
 
     def _update_partners(self, customers, by_id, mappings):
         """Write the "also update" mapped fields on the contacts of ``customers``, when they

@@ -1,3 +1,4 @@
+import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -7,6 +8,8 @@ from .. import const
 from ..notes import log_note
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
+
+_logger = logging.getLogger(__name__)
 
 
 class GoCardlessMandate(models.Model):
@@ -39,6 +42,12 @@ class GoCardlessMandate(models.Model):
     )
     gocardless_id = fields.Char(string="GoCardless ID", required=True, readonly=True)
     status = fields.Selection(const.MANDATE_STATUSES, required=True, readonly=True)
+    raw_status = fields.Char(
+        string="Status in GoCardless",
+        readonly=True,
+        help="The status GoCardless sent, when Odoo does not know it (a status GoCardless "
+        "added later, or none): the mandate is then Unknown, and not usable.",
+    )
     scheme = fields.Char(readonly=True)
     currency_code = fields.Char(
         compute="_compute_currency_code", help="The currency the mandate's scheme collects in."
@@ -86,9 +95,11 @@ class GoCardlessMandate(models.Model):
     @api.model
     def _gocardless_vals_from_api(self, data):
         """The fields of a mandate resource (a dict from the API), without its customer."""
+        status, raw_status = const.read_status(data.get("status"), const.KNOWN_MANDATE_STATUSES)
         return {
             "gocardless_id": data["id"],
-            "status": data.get("status"),
+            "status": status,
+            "raw_status": raw_status,
             "scheme": data.get("scheme") or False,
             "reference": data.get("reference") or False,
             "next_possible_charge_date": parse_date(data.get("next_possible_charge_date")),
@@ -136,6 +147,14 @@ class GoCardlessMandate(models.Model):
             batch.write(dict(changes))
             updated |= batch
         created = self.create(to_create) if to_create else self.browse()
+        for data in wanted:
+            if data.get("status") not in const.KNOWN_MANDATE_STATUSES:
+                _logger.warning(
+                    "GoCardless mandate %s has a status Odoo does not know (%r): stored as "
+                    "unknown, not usable",
+                    data["id"],
+                    data.get("status"),
+                )
         return created, updated
 
     def write(self, vals):
@@ -166,14 +185,16 @@ class GoCardlessMandate(models.Model):
         note = _("Status unchanged (%(status)s).", status=self.status)
         if new_status and new_status != self.status:
             rank = const.MANDATE_STATUS_RANK
-            if rank[new_status] < rank[self.status] and action not in const.MANDATE_REVIVAL_ACTIONS:
+            # an unknown status has no rank: any status an event brings replaces it
+            current_rank = rank.get(self.status, 0)
+            if rank[new_status] < current_rank and action not in const.MANDATE_REVIVAL_ACTIONS:
                 return _(
                     "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
                     old=self.status,
                     new=new_status,
                 )
             note = _("Status %(old)s -> %(new)s.", old=self.status, new=new_status)
-            vals["status"] = new_status
+            vals.update(status=new_status, raw_status=False)
         self.write(vals)
         return note
 
@@ -283,7 +304,15 @@ class GoCardlessMandate(models.Model):
         ) from error
 
     def _status_label(self):
+        """The status as users read it; "Unknown (suspended_by_bank)" for a status Odoo
+        does not know."""
         self.ensure_one()
-        return dict(self._fields["status"]._description_selection(self.env)).get(
-            self.status, self.status
-        )
+        return self._gocardless_status_label(self.status, self.raw_status)
+
+    @api.model
+    def _gocardless_status_label(self, status, raw_status=False):
+        """The label of a stored status, or of a status as GoCardless sent it."""
+        if status not in const.KNOWN_MANDATE_STATUSES:
+            raw_status = raw_status or (status if status != const.UNKNOWN_STATUS else False)
+            return _("Unknown (%(status)s)", status=raw_status or _("no status"))
+        return dict(self._fields["status"]._description_selection(self.env)).get(status, status)

@@ -62,6 +62,9 @@ class GoCardlessSyncLog(models.Model):
         string="Mandates stored or refreshed", readonly=True, help="Mandates created or updated."
     )
     error_message = fields.Text(readonly=True)
+    warning_message = fields.Text(
+        string="Warnings", readonly=True, help="What the run did not fully understand."
+    )
     summary = fields.Char(compute="_compute_summary")
     line_ids = fields.One2many("gocardless.sync.log.line", "log_id", string="Customers")
 

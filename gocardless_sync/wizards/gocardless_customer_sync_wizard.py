@@ -115,14 +115,15 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
         log = self.env["gocardless.customer.sync"]._run(
             self.account_id, self.missing_policy, trigger="manual"
         )
+        problems = bool(log.ambiguous_count or log.extra_email_count or log.warning_message)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "warning" if log.ambiguous_count or log.extra_email_count else "success",
+                "type": "warning" if problems else "success",
                 "title": _("GoCardless customers synced"),
-                "message": log._counts_text(),
-                "sticky": bool(log.ambiguous_count or log.extra_email_count),
+                "message": " ".join(filter(None, [log._counts_text(), log.warning_message])),
+                "sticky": problems,
                 "next": {
                     "type": "ir.actions.act_window",
                     "res_model": "gocardless.sync.log",
