@@ -30,6 +30,7 @@
         "data/ir_cron.xml",
         # new-customer prompt, pushing and linking customers, mandate actions
         "wizards/gocardless_customer_link_wizard_views.xml",
+        "wizards/gocardless_mandate_confirm_wizard_views.xml",
         "data/ir_actions_server.xml",
         "data/ir_sequence.xml",
     ],

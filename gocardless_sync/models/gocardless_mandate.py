@@ -204,6 +204,14 @@ class GoCardlessMandate(models.Model):
         """The mandates bulk payment actions may offer: usable and not removed in Odoo."""
         return list(const.USABLE_MANDATE_DOMAIN)
 
+    def action_gocardless_confirm_remove(self):
+        """The "Remove" button: a confirmation that says what removing does."""
+        return self.env["gocardless.mandate.confirm.wizard"]._gocardless_open(self, "remove")
+
+    def action_gocardless_confirm_cancel(self):
+        """The "Cancel in GoCardless" button: a confirmation that says what cancelling does."""
+        return self.env["gocardless.mandate.confirm.wizard"]._gocardless_open(self, "cancel")
+
     def action_gocardless_remove(self):
         """Remove: take the mandate off its contact in Odoo (archive it). GoCardless keeps
         it; the customer sync never brings it back (it does not write ``active``). Returns a
