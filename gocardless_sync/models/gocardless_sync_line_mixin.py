@@ -12,7 +12,10 @@ OUTCOMES = [
 REASONS = [
     ("already_linked", "Already linked by GoCardless ID: integration record refreshed"),
     ("email_match", "Email matches this contact"),
-    ("extra_email_match", "Email is an extra email of this contact: check it before syncing"),
+    (
+        "extra_email_match",
+        "Email is an extra email of this contact, not its main email: check the link",
+    ),
     ("no_match_created", "No contact has this email: contact created"),
     ("same_email_as_new_customer", "Same email as another new customer: linked to its new contact"),
     ("no_match_skipped", "No contact has this email: skipped"),

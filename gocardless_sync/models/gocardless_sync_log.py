@@ -113,17 +113,22 @@ class GoCardlessSyncLog(models.Model):
             head = _("1 GoCardless customer")
         else:
             head = _("%(count)s GoCardless customers", count=customers)
-        if new_partners == 1:
-            contacts = _("1 new contact")
+        if not created:
+            created_text = _("0 created")
+        elif new_partners == 1:
+            created_text = _("%(count)s created (1 new contact)", count=created)
         else:
-            contacts = _("%(count)s new contacts", count=new_partners)
+            created_text = _(
+                "%(count)s created (%(contacts)s new contacts)",
+                count=created,
+                contacts=new_partners,
+            )
         text = _(
-            "%(customers)s: %(matched)s matched, %(created)s created (%(contacts)s), "
-            "%(skipped)s skipped, %(ambiguous)s ambiguous.",
+            "%(customers)s: %(matched)s matched, %(created)s, %(skipped)s skipped, "
+            "%(ambiguous)s ambiguous.",
             customers=head,
             matched=matched,
-            created=created,
-            contacts=contacts,
+            created=created_text,
             skipped=skipped,
             ambiguous=ambiguous,
         )

@@ -51,7 +51,7 @@ class TestCustomerSyncMatching(CustomerSyncMixin, GoCardlessCase):
         )
         self.assertEqual(
             action["params"]["message"],
-            "1 GoCardless customer: 1 matched, 0 created (0 new contacts), 0 skipped, 0 ambiguous.",
+            "1 GoCardless customer: 1 matched, 0 created, 0 skipped, 0 ambiguous.",
         )
         self.assertEqual((line.match_source, line.match_email), ("main", "ada@example.com"))
 
