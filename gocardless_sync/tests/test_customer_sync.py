@@ -1,8 +1,10 @@
 from gocardless_emulator.resources import MANDATE_STATUSES
+from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
+from odoo.tools.misc import file_open
 
 from ..models.gocardless_customer_sync import SYNC_LOCK_CLASS
 from .common import GoCardlessCase, GoCardlessEmulatorMixin
@@ -375,6 +377,17 @@ class TestCustomerSyncPolicies(CustomerSyncMixin, GoCardlessCase):
         wizard = self.env["gocardless.customer.sync.wizard"].create({"missing_policy": "create"})
         action = wizard.action_preview()
         self.assertEqual(action["res_id"], wizard.id)
+        # wide, and its cells wrap rather than cut IDs, names and emails (1440 px screens)
+        self.assertEqual(action["context"], {"dialog_size": "extra-large"})
+        for model in ("gocardless.customer.sync.wizard", "gocardless.sync.log"):
+            form = etree.fromstring(
+                self.env[model].get_views([(False, "form")])["views"]["form"]["arch"]
+            )
+            (lines,) = form.xpath("//field[@name='line_ids']/list")
+            self.assertIn("o_gocardless_sync_lines", lines.get("class"))
+        scss = file_open("gocardless_sync/static/src/scss/sync_lines.scss").read()
+        self.assertIn(".o_gocardless_sync_lines", scss)
+        self.assertIn("white-space: normal !important", scss)
         self.assertEqual(wizard.state, "preview")
         self.assertEqual(
             (

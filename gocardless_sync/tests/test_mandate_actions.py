@@ -181,6 +181,14 @@ class TestMandateActions(GoCardlessPushCase):
                     (button,) = tree.xpath(f"//button[@name='{name}']")
                     self.assertIsNone(button.get("confirm"))
 
+    def test_only_active_mandates_are_green(self):
+        arch = self.env["gocardless.mandate"].get_views([(False, "list")])["views"]["list"]["arch"]
+        (status,) = etree.fromstring(arch).xpath("//field[@name='status']")
+        self.assertEqual(status.get("decoration-success"), "status == 'active'")
+        self.assertIn("pending_submission", status.get("decoration-info"))
+        self.assertIn("unknown", status.get("decoration-warning"))
+        self.assertIn("cancelled", status.get("decoration-danger"))
+
 
 @tagged("post_install", "-at_install")
 class TestMandateActionsTour(GoCardlessEmulatorMixin, HttpCase):
