@@ -92,13 +92,10 @@ def _split_tuples(text):
 
 
 def _normalize_one(address):
-    """odoo.tools.mail._normalize_email."""
+    """odoo.tools.mail._normalize_email: an ASCII local part is lower-cased, a non-ASCII one
+    is kept as it is; the domain is lower-cased."""
     local_part, at, domain = address.rpartition("@")
-    try:
-        local_part.encode("ascii")
-    except UnicodeEncodeError:
-        pass
-    else:
+    if local_part.isascii():
         local_part = local_part.lower()
     return local_part + at + domain.lower()
 
