@@ -2,7 +2,7 @@
     "name": "GoCardless Sync",
     "summary": "Sync customers and mandates with GoCardless, export balances for "
     "direct-debit collection and follow every payment",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Accounting/Accounting",
     "website": "https://github.com/gocardless-sync/gocardless_sync",
     "author": "gocardless_sync contributors",
@@ -30,6 +30,7 @@
         "data/ir_cron.xml",
         # new-customer prompt, pushing and linking customers, mandate actions
         "wizards/gocardless_customer_link_wizard_views.xml",
+        "wizards/gocardless_mandate_confirm_wizard_views.xml",
         "data/ir_actions_server.xml",
         "data/ir_sequence.xml",
     ],

@@ -17,6 +17,11 @@ PAGE_SIZE = 500  # the API's maximum page size
 
 ENVIRONMENTS = [("sandbox", "Sandbox"), ("live", "Live")]
 
+# A mandate or payment status Odoo does not know (one GoCardless adds later, or none at all)
+# is stored as this one, with the value GoCardless sent kept in ``raw_status``: never usable,
+# never failing a run. It is the last entry of both status lists below.
+UNKNOWN_STATUS = "unknown"
+
 MANDATE_STATUSES = [
     ("pending_customer_approval", "Pending customer approval"),
     ("pending_submission", "Pending submission"),
@@ -28,6 +33,7 @@ MANDATE_STATUSES = [
     ("expired", "Expired"),
     ("consumed", "Consumed"),
     ("blocked", "Blocked"),
+    (UNKNOWN_STATUS, "Unknown"),
 ]
 # Payments can be created only on mandates in these statuses (else mandate_is_inactive).
 USABLE_MANDATE_STATUSES = frozenset(
@@ -44,7 +50,20 @@ PAYMENT_STATUSES = [
     ("customer_approval_denied", "Customer approval denied"),
     ("failed", "Failed"),
     ("charged_back", "Charged back"),
+    (UNKNOWN_STATUS, "Unknown"),
 ]
+# The statuses GoCardless documents (the lists above without "unknown").
+KNOWN_MANDATE_STATUSES = frozenset(key for key, _label in MANDATE_STATUSES) - {UNKNOWN_STATUS}
+KNOWN_PAYMENT_STATUSES = frozenset(key for key, _label in PAYMENT_STATUSES) - {UNKNOWN_STATUS}
+
+
+def read_status(value, known):
+    """(status, raw_status) of a status GoCardless sent, for a set of ``known`` statuses:
+    (value, False) when known, else (UNKNOWN_STATUS, the value as text or False)."""
+    if value in known:
+        return value, False
+    return UNKNOWN_STATUS, (str(value) if value not in (None, "") else False)
+
 
 # The order of payment statuses: a status never replaces one of a higher rank (events and
 # webhooks arrive in any order). Rank 5 ends a payment without money; a charge-back comes

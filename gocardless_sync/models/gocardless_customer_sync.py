@@ -19,7 +19,7 @@ from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize_all
+from odoo.tools import SQL
 
 from .. import const
 from ..services import matching
@@ -129,20 +129,23 @@ class GoCardlessCustomerSync(models.AbstractModel):
             )
 
     def _plan(self, account, customers, policy):
-        index, archived = self._email_index(account.company_id)
+        index, archived, extra_only = self._email_index(account.company_id)
         linked = {
             gocardless_id: partner_id
             for gocardless_id, (_customer_id, partner_id) in self._linked(account).items()
         }
-        return matching.plan_customer_sync(customers, index, linked, policy, archived)
+        return matching.plan_customer_sync(
+            customers, index, linked, policy, archived, extra_index=extra_only
+        )
 
     def _email_index(self, company):
-        """({email: {active contact ids}}, {email: {archived contact ids}}) of the contacts
-        of ``company`` and the shared ones, from main emails (every address of a multi-address
-        field) and extra emails. Two queries, whatever the number of contacts."""
+        """({email: {active contact ids}}, {email: {archived contact ids}}, {email: {contact
+        ids holding it as an extra email only}}) of the contacts of ``company`` and the shared
+        ones, from main emails (every address of a multi-address field) and extra emails. Two
+        queries, whatever the number of contacts."""
         self.env["res.partner"].flush_model(["email", "active", "company_id"])
         self.env["res.partner.email"].flush_model(["email_normalized", "partner_id"])
-        active, archived = defaultdict(set), defaultdict(set)
+        active, archived, main = defaultdict(set), defaultdict(set), defaultdict(set)
         self.env.cr.execute(
             """
             SELECT id, email, active FROM res_partner
@@ -153,8 +156,9 @@ class GoCardlessCustomerSync(models.AbstractModel):
         )
         for partner_id, email, is_active in self.env.cr.fetchall():
             target = active if is_active else archived
-            for address in email_normalize_all(email):
+            for address in matching.normalize_emails(email):
                 target[address].add(partner_id)
+                main[address].add(partner_id)
         self.env.cr.execute(
             """
             SELECT e.email_normalized, p.id, p.active
@@ -165,9 +169,12 @@ class GoCardlessCustomerSync(models.AbstractModel):
             """,
             [company.id],
         )
+        extra_only = defaultdict(set)
         for address, partner_id, is_active in self.env.cr.fetchall():
             (active if is_active else archived)[address].add(partner_id)
-        return active, archived
+            if partner_id not in main.get(address, ()):
+                extra_only[address].add(partner_id)
+        return active, archived, extra_only
 
     def _linked(self, account):
         """{GoCardless customer ID: (gocardless.customer id, contact id)}, archived included."""
@@ -242,10 +249,20 @@ class GoCardlessCustomerSync(models.AbstractModel):
             account, mandates, synced
         )
 
+        # statuses GoCardless added since (or none): stored as unknown, said in the log
+        synced_ids = set(synced.mapped("gocardless_id"))
+        unknown = [
+            (data["id"], data.get("status"))
+            for data in mandates
+            if (data.get("links") or {}).get("customer") in synced_ids
+            and data.get("status") not in const.KNOWN_MANDATE_STATUSES
+        ]
+
         # 5. the log, with one line per GoCardless customer
         counts = defaultdict(int)
         for decision in decisions:
             counts[decision.outcome] += 1
+            counts["extra"] += decision.via_extra_email
         log = self.env["gocardless.sync.log"].create(
             {
                 "account_id": account.id,
@@ -257,7 +274,10 @@ class GoCardlessCustomerSync(models.AbstractModel):
                 "created_count": counts[matching.CREATE],
                 "skipped_count": counts[matching.SKIP],
                 "ambiguous_count": counts[matching.AMBIGUOUS],
+                "extra_email_count": counts["extra"],
+                "new_partner_count": len(new_partners),
                 "mandate_count": len(new_mandates) + len(changed_mandates),
+                "warning_message": self._unknown_statuses_text(unknown),
             }
         )
         self._insert_lines(
@@ -270,6 +290,29 @@ class GoCardlessCustomerSync(models.AbstractModel):
             extra={"company_id": account.company_id.id},
         )
         return log
+
+    def _unknown_statuses_text(self, unknown):
+        """What the log says about mandates of unknown statuses ((ID, status) pairs)."""
+        if not unknown:
+            return False
+        Mandate = self.env["gocardless.mandate"]
+        listed = ", ".join(
+            f"{mandate_id} ({Mandate._gocardless_status_label(status)})"
+            for mandate_id, status in unknown
+        )
+        if len(unknown) == 1:
+            return _(
+                "1 mandate has a status Odoo does not know: %(mandates)s. It is stored as "
+                "Unknown and is not used for payments until GoCardless reports a known status.",
+                mandates=listed,
+            )
+        return _(
+            "%(count)s mandates have a status Odoo does not know: %(mandates)s. They are "
+            "stored as Unknown and are not used for payments until GoCardless reports a known "
+            "status.",
+            count=len(unknown),
+            mandates=listed,
+        )
 
     def _update_partners(self, customers, by_id, mappings):
         """Write the "also update" mapped fields on the contacts of ``customers``, when they
@@ -325,6 +368,8 @@ class GoCardlessCustomerSync(models.AbstractModel):
             "outcome": ("varchar", []),
             "reason": ("varchar", []),
             "partner_id": ("int4", []),
+            "match_source": ("varchar", []),
+            "match_email": ("varchar", []),
         }
         for sequence, decision in enumerate(decisions, start=1):
             customer = by_id.get(decision.gocardless_id) or {}
@@ -336,6 +381,12 @@ class GoCardlessCustomerSync(models.AbstractModel):
                 "outcome": decision.outcome,
                 "reason": decision.reason,
                 "partner_id": partner_for.get(decision.gocardless_id),
+                "match_source": (
+                    ("extra" if decision.via_extra_email else "main")
+                    if decision.outcome == matching.LINK
+                    else None
+                ),
+                "match_email": decision.email if decision.outcome == matching.LINK else None,
             }
             for name, (_type, column) in columns.items():
                 column.append(values[name])

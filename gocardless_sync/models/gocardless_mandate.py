@@ -1,11 +1,15 @@
+import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..notes import log_note
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
+
+_logger = logging.getLogger(__name__)
 
 
 class GoCardlessMandate(models.Model):
@@ -38,6 +42,12 @@ class GoCardlessMandate(models.Model):
     )
     gocardless_id = fields.Char(string="GoCardless ID", required=True, readonly=True)
     status = fields.Selection(const.MANDATE_STATUSES, required=True, readonly=True)
+    raw_status = fields.Char(
+        string="Status in GoCardless",
+        readonly=True,
+        help="The status GoCardless sent, when Odoo does not know it (a status GoCardless "
+        "added later, or none): the mandate is then Unknown, and not usable.",
+    )
     scheme = fields.Char(readonly=True)
     currency_code = fields.Char(
         compute="_compute_currency_code", help="The currency the mandate's scheme collects in."
@@ -85,9 +95,11 @@ class GoCardlessMandate(models.Model):
     @api.model
     def _gocardless_vals_from_api(self, data):
         """The fields of a mandate resource (a dict from the API), without its customer."""
+        status, raw_status = const.read_status(data.get("status"), const.KNOWN_MANDATE_STATUSES)
         return {
             "gocardless_id": data["id"],
-            "status": data.get("status"),
+            "status": status,
+            "raw_status": raw_status,
             "scheme": data.get("scheme") or False,
             "reference": data.get("reference") or False,
             "next_possible_charge_date": parse_date(data.get("next_possible_charge_date")),
@@ -135,6 +147,14 @@ class GoCardlessMandate(models.Model):
             batch.write(dict(changes))
             updated |= batch
         created = self.create(to_create) if to_create else self.browse()
+        for data in wanted:
+            if data.get("status") not in const.KNOWN_MANDATE_STATUSES:
+                _logger.warning(
+                    "GoCardless mandate %s has a status Odoo does not know (%r): stored as "
+                    "unknown, not usable",
+                    data["id"],
+                    data.get("status"),
+                )
         return created, updated
 
     def write(self, vals):
@@ -169,14 +189,16 @@ class GoCardlessMandate(models.Model):
         note = _("Status unchanged (%(status)s).", status=old_label)
         if new_status and new_status != self.status:
             rank = const.MANDATE_STATUS_RANK
-            if rank[new_status] < rank[self.status] and action not in const.MANDATE_REVIVAL_ACTIONS:
+            # an unknown status has no rank: any status an event brings replaces it
+            current_rank = rank.get(self.status, 0)
+            if rank[new_status] < current_rank and action not in const.MANDATE_REVIVAL_ACTIONS:
                 return _(
                     "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
                     old=old_label,
                     new=new_label,
                 )
             note = _("Status %(old)s → %(new)s.", old=old_label, new=new_label)
-            vals["status"] = new_status
+            vals.update(status=new_status, raw_status=False)
         self.write(vals)
         return note
 
@@ -186,20 +208,56 @@ class GoCardlessMandate(models.Model):
         """The mandates bulk payment actions may offer: usable and not removed in Odoo."""
         return list(const.USABLE_MANDATE_DOMAIN)
 
+    def action_gocardless_confirm_remove(self):
+        """The "Remove" button: a confirmation that says what removing does."""
+        return self.env["gocardless.mandate.confirm.wizard"]._gocardless_open(self, "remove")
+
+    def action_gocardless_confirm_cancel(self):
+        """The "Cancel in GoCardless" button: a confirmation that says what cancelling does."""
+        return self.env["gocardless.mandate.confirm.wizard"]._gocardless_open(self, "cancel")
+
     def action_gocardless_remove(self):
         """Remove: take the mandate off its contact in Odoo (archive it). GoCardless keeps
-        it; the customer sync never brings it back (it does not write ``active``)."""
+        it; the customer sync never brings it back (it does not write ``active``). Returns a
+        notification that says what was done (after the confirmation dialog)."""
         self.check_access("write")
-        for partner, mandates in self.grouped("partner_id").items():
-            partner.message_post(
-                body=_(
-                    "GoCardless mandate(s) %(mandates)s removed from this contact in Odoo; "
-                    "GoCardless keeps them.",
-                    mandates=", ".join(mandates.mapped("gocardless_id")),
-                )
-            )
         self.write({"active": False})
-        return True
+        for partner, mandates in self.grouped("partner_id").items():
+            ids = ", ".join(mandates.mapped("gocardless_id"))
+            log_note(
+                partner,
+                _(
+                    "GoCardless mandate %(mandates)s removed from this contact in Odoo; "
+                    "GoCardless keeps it.",
+                    mandates=ids,
+                )
+                if len(mandates) == 1
+                else _(
+                    "GoCardless mandates %(mandates)s removed from this contact in Odoo; "
+                    "GoCardless keeps them.",
+                    mandates=ids,
+                ),
+            )
+        if len(self) == 1:
+            message = _(
+                "Mandate %(mandate)s is removed from %(contact)s in Odoo: no payment will be "
+                "collected with it from Odoo. GoCardless keeps it (%(status)s there); cancel it "
+                "in GoCardless to stop it for good.",
+                mandate=self.gocardless_id,
+                contact=self.partner_id.display_name,
+                status=self._status_label(),
+            )
+        else:
+            message = _(
+                "%(count)s mandates are removed from their contacts in Odoo: no payment will be "
+                "collected with them from Odoo. GoCardless keeps them.",
+                count=len(self),
+            )
+        return self.env["res.partner"]._gocardless_notification(
+            _("Mandate removed") if len(self) == 1 else _("Mandates removed"),
+            message,
+            close=True,
+        )
 
     def action_gocardless_cancel(self):
         """Cancel in GoCardless (Managers, after a confirmation): cancel the mandate through
@@ -228,13 +286,14 @@ class GoCardlessMandate(models.Model):
             data = api.action("mandates", "cancel", self.gocardless_id)
         except GoCardlessError as error:
             data = self._gocardless_after_failed_cancel(api, error)
+        # GoCardless has acted: record it at once; nothing after this may fail the action
         self._gocardless_store(account, [data], self.customer_id)
         message = _(
             "Mandate %(mandate)s is now %(status)s in GoCardless.",
             mandate=self.gocardless_id,
             status=self._status_label(),
         )
-        self.partner_id.message_post(body=message)
+        log_note(self.partner_id, message)
         return self.partner_id._gocardless_notification(_("Mandate cancelled"), message)
 
     def _gocardless_after_failed_cancel(self, api, error):
@@ -257,7 +316,15 @@ class GoCardlessMandate(models.Model):
         ) from error
 
     def _status_label(self):
+        """The status as users read it; "Unknown (suspended_by_bank)" for a status Odoo
+        does not know."""
         self.ensure_one()
-        return dict(self._fields["status"]._description_selection(self.env)).get(
-            self.status, self.status
-        )
+        return self._gocardless_status_label(self.status, self.raw_status)
+
+    @api.model
+    def _gocardless_status_label(self, status, raw_status=False):
+        """The label of a stored status, or of a status as GoCardless sent it."""
+        if status not in const.KNOWN_MANDATE_STATUSES:
+            raw_status = raw_status or (status if status != const.UNKNOWN_STATUS else False)
+            return _("Unknown (%(status)s)", status=raw_status or _("no status"))
+        return dict(self._fields["status"]._description_selection(self.env)).get(status, status)

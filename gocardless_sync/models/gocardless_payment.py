@@ -37,6 +37,13 @@ class GoCardlessPayment(models.Model):
     status = fields.Selection(
         const.PAYMENT_STATUSES, required=True, readonly=True, tracking=True, index=True
     )
+    raw_status = fields.Char(
+        string="Status in GoCardless",
+        readonly=True,
+        help="The last status GoCardless sent that Odoo does not know (a status GoCardless "
+        "added later, or none). A payment first seen so is Unknown; a known status is kept "
+        "(an unknown one cannot be ordered against it) until GoCardless reports a known one.",
+    )
     amount = fields.Monetary(currency_field="currency_id", readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     charge_date = fields.Date(readonly=True)
@@ -225,13 +232,13 @@ class GoCardlessPayment(models.Model):
                 if payment._gocardless_apply_status(data.get("status")):
                     updated |= payment
                 continue
-            if data.get("status") not in const.PAYMENT_STATUS_RANK:
+            status, raw_status = const.read_status(data.get("status"), const.KNOWN_PAYMENT_STATUSES)
+            if status == const.UNKNOWN_STATUS:
                 _logger.warning(
-                    "Ignoring GoCardless payment %s of unknown status %r",
+                    "GoCardless payment %s has a status Odoo does not know (%r): stored as unknown",
                     data["id"],
                     data.get("status"),
                 )
-                continue
             line = lines_by_ref.get(vals["odoo_ref"])
             mandate = mandates.get(vals["mandate_gocardless_id"])
             if line and (
@@ -250,7 +257,8 @@ class GoCardlessPayment(models.Model):
                 claimed.add(line.id)
             vals.update(
                 account_id=account.id,
-                status=data.get("status"),
+                status=status,
+                raw_status=raw_status,
                 status_changed_at=now,
                 export_line_id=line.id if line else False,
                 account_payment_id=line.payment_id.id if line else False,
@@ -327,7 +335,13 @@ class GoCardlessPayment(models.Model):
           to Odoo payments (Invoicing rights).
         """
         if status not in const.PAYMENT_STATUS_RANK:
-            _logger.warning("Ignoring unknown GoCardless payment status %r", status)
+            # a status GoCardless added later (or none): it has no rank, so it replaces no
+            # known status; the value is kept for the user to see
+            _logger.warning("Unknown GoCardless payment status %r kept aside", status)
+            raw_status = const.read_status(status, const.KNOWN_PAYMENT_STATUSES)[1]
+            self.filtered(lambda payment: payment.raw_status != raw_status).write(
+                {"raw_status": raw_status}
+            )
             return self.browse()
         event = event or {}
         event_id = event.get("id")
@@ -344,14 +358,19 @@ class GoCardlessPayment(models.Model):
                 seen["last_event_id"] = event_id
             if event_at:  # never older than the current one (checked above)
                 seen["last_event_at"] = event_at
+            if payment.raw_status:  # GoCardless reports a known status again
+                seen["raw_status"] = False
             current = payment.status
-            forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK[current]
+            # an unknown status has no rank: any known status moves it forward
+            forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK.get(current, -1)
             revived = current in revives and status != current
             if not (forward or revived):
                 if seen:
                     payment.write(seen)
                 continue
-            payment.write(dict(seen, status=status, status_changed_at=fields.Datetime.now()))
+            payment.write(
+                dict(seen, status=status, raw_status=False, status_changed_at=fields.Datetime.now())
+            )
             changed |= payment
             payment._gocardless_sync_account_payment(event=event, note=note, revived=revived)
         return changed

@@ -12,6 +12,10 @@ OUTCOMES = [
 REASONS = [
     ("already_linked", "Already linked by GoCardless ID: integration record refreshed"),
     ("email_match", "Email matches this contact"),
+    (
+        "extra_email_match",
+        "Email is an extra email of this contact, not its main email: check the link",
+    ),
     ("no_match_created", "No contact has this email: contact created"),
     ("same_email_as_new_customer", "Same email as another new customer: linked to its new contact"),
     ("no_match_skipped", "No contact has this email: skipped"),
@@ -39,3 +43,16 @@ class GoCardlessSyncLineMixin(models.AbstractModel):
     outcome = fields.Selection(OUTCOMES, readonly=True, required=True)
     reason = fields.Selection(REASONS, readonly=True)
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True, index=True)
+    match_source = fields.Selection(
+        [("main", "Main email"), ("extra", "Extra email")],
+        string="Matched by",
+        readonly=True,
+        help="For a customer matched by email: whether the address is the contact's main email "
+        "or one of its extra emails. Anyone who edits contacts may add extra emails: check "
+        "the links made through them.",
+    )
+    match_email = fields.Char(
+        string="Matched address",
+        readonly=True,
+        help="The contact's address the customer was matched with (normalised).",
+    )

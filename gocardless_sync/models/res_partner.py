@@ -1,14 +1,17 @@
 import hashlib
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 
 from psycopg2 import IntegrityError
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, email_normalize_all, email_split
+from odoo.tools import SQL, email_split
 
 from .. import const
-from ..services import customer_payload
+from ..notes import log_note
+from ..services import customer_payload, matching
 from ..services.api import GoCardlessError
 
 _logger = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ class ResPartner(models.Model):
     def _gocardless_all_emails(self):
         """Normalised main email(s) and extra emails of one contact, as a set."""
         self.ensure_one()
-        emails = set(email_normalize_all(self.email or ""))
+        emails = set(matching.normalize_emails(self.email))
         emails.update(self.extra_email_ids.mapped("email_normalized"))
         return emails
 
@@ -274,7 +277,7 @@ class ResPartner(models.Model):
         )
         items = [(const.METADATA_PARTNER_ID_KEY, str(self.id))]
         if "ref" not in mappings.partner_field_id.mapped("name"):
-            items.append((const.METADATA_PARTNER_REF_KEY, self.ref))
+            items.append((const.METADATA_PARTNER_REF_KEY, self.ref or None))
         for mapping in mappings:
             field = mapping.partner_field_id
             items.append((mapping.metadata_key, _metadata_value(field.ttype, self[field.name])))
@@ -323,17 +326,70 @@ class ResPartner(models.Model):
                 SQL("SELECT id FROM res_partner WHERE id IN %s FOR UPDATE", tuple(self.ids))
             )
 
-    def _gocardless_push_blocker(self, linked_ids):
-        """Why this contact cannot be pushed ("linked", "no_email"), or None.
+    def _gocardless_push_blockers(self, account):
+        """Why these contacts must not be created in GoCardless: {contact id: Blocker}.
 
-        :param linked_ids: ids of the contacts already linked in the account
+        Checked in this order, in a constant number of queries (before any API call):
+        - ``linked``: already linked to a customer of ``account`` (archived links included);
+        - ``no_email``: no email address (GoCardless customers are matched by email);
+        - ``internal``: the contact of a user of this database (an employee, not a customer)
+          or of a company of this database;
+        - ``shared_email``: another active contact of the account's company (or a shared
+          one) holds the address GoCardless would get, in its main or an extra email: the
+          customer sync would find that address ambiguous, and pushing both would create two
+          GoCardless customers with it;
+        - ``known_customer``: a GoCardless customer of the account has one of the contact's
+          addresses (main or extra), as known from the integration records and the account's
+          last customer sync: pushing would duplicate it; link it instead.
         """
-        self.ensure_one()
-        if self.id in linked_ids:
-            return "linked"
-        if not self._gocardless_main_email():
-            return "no_email"
-        return None
+        blockers = {}
+        linked_ids = self._gocardless_linked_ids(account)
+        todo = self.browse()
+        for partner in self:
+            if partner.id in linked_ids:
+                blockers[partner.id] = Blocker("linked")
+            elif not matching.normalize_email(partner._gocardless_main_email() or ""):
+                blockers[partner.id] = Blocker("no_email")
+            else:
+                todo |= partner
+        if not todo:
+            return blockers
+        internal = todo._gocardless_internal_ids()
+        main = {
+            partner.id: matching.normalize_email(partner._gocardless_main_email())
+            for partner in todo
+        }
+        holders = todo._gocardless_address_holders(account.company_id, set(main.values()))
+        addresses = {
+            partner.id: [
+                main[partner.id],
+                *sorted(partner._gocardless_all_emails() - {main[partner.id]}),
+            ]
+            for partner in todo
+        }
+        known = self._gocardless_known_customers(
+            account, {address for values in addresses.values() for address in values}
+        )
+        for partner in todo:
+            others = holders.get(main[partner.id], set()) - {partner.id}
+            known_here = [
+                (address, known[address]) for address in addresses[partner.id] if address in known
+            ]
+            if partner.id in internal:
+                blockers[partner.id] = Blocker("internal")
+            elif others:
+                blockers[partner.id] = Blocker(
+                    "shared_email", main[partner.id], others=self.browse(sorted(others))
+                )
+            elif known_here:
+                address, (gocardless_id, linked_partner_id) = known_here[0]
+                blockers[partner.id] = Blocker(
+                    "known_customer",
+                    address,
+                    gocardless_id=gocardless_id,
+                    others=self.browse(linked_partner_id or []),
+                )
+        return blockers
 
     def _gocardless_linked_ids(self, account):
         """Ids of these contacts already linked to a customer of ``account`` (archived links
@@ -347,16 +403,143 @@ class ResPartner(models.Model):
         )
         return set(links.partner_id.ids)
 
+    def _gocardless_internal_ids(self):
+        """Ids of these contacts that belong to a user (archived users too) or a company of
+        this database. Ids only, read in SQL: no record rules are bypassed for data."""
+        self.env["res.users"].flush_model(["partner_id", "share"])
+        self.env["res.company"].flush_model(["partner_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id FROM res_users WHERE share IS NOT TRUE AND partner_id IN %s"
+                " UNION SELECT partner_id FROM res_company WHERE partner_id IN %s",
+                tuple(self.ids),
+                tuple(self.ids),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _gocardless_address_holders(self, company, addresses):
+        """{normalised address: ids of the active contacts of ``company`` (or shared ones)
+        that hold it in their main email (any address of it) or an extra email}, for these
+        ``addresses`` only: indexed lookups, plus the (few) main emails holding several
+        addresses, read whole."""
+        addresses = [address for address in addresses if address]
+        holders = defaultdict(set)
+        if not addresses:
+            return holders
+        self.flush_model(["email", "email_normalized", "active", "company_id"])
+        self.env["res.partner.email"].flush_model(["email_normalized", "partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, email FROM res_partner
+                 WHERE active AND (company_id IS NULL OR company_id = %(company)s)
+                   AND (email_normalized = ANY(%(addresses)s) OR email ~ '[,;]')
+                 UNION ALL
+                SELECT p.id, e.email_normalized
+                  FROM res_partner_email e JOIN res_partner p ON p.id = e.partner_id
+                 WHERE p.active AND (p.company_id IS NULL OR p.company_id = %(company)s)
+                   AND e.email_normalized = ANY(%(addresses)s)
+                """,
+                company=company.id,
+                addresses=addresses,
+            )
+        )
+        wanted = set(addresses)
+        for partner_id, email in self.env.cr.fetchall():
+            for address in matching.normalize_emails(email):
+                if address in wanted:
+                    holders[address].add(partner_id)
+        return holders
+
+    @api.model
+    def _gocardless_known_customers(self, account, addresses):
+        """{normalised address: (GoCardless customer ID, linked contact id or None)} of the
+        GoCardless customers of ``account`` known to Odoo with one of these ``addresses``: the
+        integration records (their email snapshot) and every customer the account's last
+        successful customer sync read (its log lines). GoCardless has no email filter, and
+        reading every customer for a push would be slow: customers created in GoCardless
+        after the last sync are not known here."""
+        addresses = [address for address in addresses if address]
+        if not addresses:
+            return {}
+        self.env["gocardless.customer"].flush_model(["email", "account_id", "partner_id"])
+        self.env["gocardless.sync.log.line"].flush_model(["email", "log_id", "gocardless_id"])
+        self.env["gocardless.sync.log"].flush_model(["account_id", "state"])
+        # SQL lower() is wider than Odoo's rule (it also folds non-ASCII local parts): the
+        # candidates are confirmed below with the rule itself
+        lowered = [address.lower() for address in addresses]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT gocardless_id, email, partner_id, 0 FROM gocardless_customer
+                 WHERE account_id = %(account)s AND lower(btrim(email)) = ANY(%(lowered)s)
+                 UNION ALL
+                SELECT l.gocardless_id, l.email, NULL, 1 FROM gocardless_sync_log_line l
+                 WHERE l.log_id = (
+                        SELECT id FROM gocardless_sync_log
+                         WHERE account_id = %(account)s AND state = 'done'
+                         ORDER BY started_at DESC, id DESC LIMIT 1)
+                   AND lower(btrim(l.email)) = ANY(%(lowered)s)
+                 ORDER BY 4
+                """,
+                account=account.id,
+                lowered=lowered,
+            )
+        )
+        wanted, known = set(addresses), {}
+        for gocardless_id, email, partner_id, _source in self.env.cr.fetchall():
+            address = matching.normalize_email(email)
+            if address in wanted and address not in known:
+                known[address] = (gocardless_id, partner_id)
+        return known
+
     def _gocardless_blocker_message(self, blocker):
-        if blocker == "linked":
+        """Why this contact is not created in GoCardless, and what to do instead."""
+        self.ensure_one()
+        if blocker.code == "linked":
             return _(
                 "%(contact)s is already linked to a GoCardless customer (see its GoCardless "
                 "tab): nothing was created.",
                 contact=self.display_name,
             )
+        if blocker.code == "no_email":
+            return _(
+                "%(contact)s has no email address, and GoCardless customers are matched and "
+                "contacted by email. Add an email to the contact, then synchronize it.",
+                contact=self.display_name,
+            )
+        if blocker.code == "internal":
+            return _(
+                "%(contact)s is the contact of a user or of a company of this database, not a "
+                "customer: it is not created in GoCardless.",
+                contact=self.display_name,
+            )
+        if blocker.code == "shared_email":
+            return _(
+                "%(email)s of %(contact)s is also an address of %(others)s: the customer sync "
+                "could not tell them apart, and GoCardless would get a customer for each. Keep "
+                'the address on one contact, or link the right one by hand with "Link '
+                'GoCardless customer".',
+                email=blocker.address,
+                contact=self.display_name,
+                others=", ".join(blocker.others.mapped("display_name")),
+            )
+        if blocker.others:
+            return _(
+                "GoCardless already has a customer with %(email)s, %(customer)s, linked to "
+                "%(other)s: %(contact)s is not created again.",
+                email=blocker.address,
+                customer=blocker.gocardless_id,
+                other=blocker.others.display_name,
+                contact=self.display_name,
+            )
         return _(
-            "%(contact)s has no email address, and GoCardless customers are matched and "
-            "contacted by email. Add an email to the contact, then synchronize it.",
+            "GoCardless already has a customer with %(email)s, %(customer)s (as of the last "
+            "customer sync): creating %(contact)s would duplicate it. Link it instead with "
+            '"Link GoCardless customer".',
+            email=blocker.address,
+            customer=blocker.gocardless_id,
             contact=self.display_name,
         )
 
@@ -392,6 +575,13 @@ class ResPartner(models.Model):
         """Link this contact to the GoCardless customer ``data`` (an API dict), store the
         customer's ``mandates`` (API dicts) and record the decision "synchronized"."""
         self.ensure_one()
+        # Only Managers create integration records and mandates (access rights). The one
+        # exception, a Supervisor's push of a contact they have just created, makes its link
+        # here as superuser, after the same checks as the push itself.
+        self._gocardless_check_push_rights()
+        is_manager = self.env.su or self.env.user.has_group(const.GROUP_MANAGER)
+        if mandates and not is_manager:
+            raise AccessError(_("Only GoCardless Managers can link mandates to a contact."))
         Customer = self.env["gocardless.customer"]
         # one indexed lookup next to the customer's POST/GET: a clear message rather than the
         # unique constraint's error when another contact holds this customer already
@@ -408,38 +598,55 @@ class ResPartner(models.Model):
             )
         vals = Customer._gocardless_vals_from_api(data)
         vals.update(account_id=account.id, partner_id=self.id, last_synced_at=fields.Datetime.now())
-        customer = Customer.create(vals)
+        if is_manager:
+            customer = Customer.create(vals)
+        else:
+            customer_sudo = Customer.sudo().create(vals)
+            customer = customer_sudo.sudo(False)
         if mandates:
             self.env["gocardless.mandate"]._gocardless_store(account, mandates, customer)
         self._gocardless_set_decision("synced")
         if note:
-            self.message_post(body=note)
+            # what GoCardless did is recorded above; the note cannot undo it
+            log_note(self, note)
         return customer
 
     def action_gocardless_push(self):
         """Synchronize with GoCardless (button, banner, and the question after the first
-        save): create this contact as a GoCardless customer and link it."""
+        save): create this contact as a GoCardless customer and link it. Every check runs
+        before the API call; afterwards what GoCardless did is recorded first."""
         self.ensure_one()
         self._gocardless_check_push_rights()
         self.check_access("write")
         account = self._gocardless_account_or_raise()
         self._gocardless_lock()
-        blocker = self._gocardless_push_blocker(self._gocardless_linked_ids(account))
+        blocker = self._gocardless_push_blockers(account).get(self.id)
         if blocker:
             raise UserError(self._gocardless_blocker_message(blocker))
         api = account._gocardless_api()
         try:
             customer, notices = self._gocardless_push_one(account, api)
         except GoCardlessError as error:
-            message = _(
-                "%(contact)s could not be created in GoCardless. %(reason)s",
-                contact=self.display_name,
-                reason=self._gocardless_push_failure(account, error),
-            )
-            if error.retryable:
-                message += " " + _(
-                    "Trying again is safe: GoCardless never creates this contact's customer twice."
+            if error.kind in OUTCOME_UNKNOWN_KINDS:
+                message = _(
+                    "GoCardless did not answer while creating %(contact)s (%(reason)s): whether "
+                    "it created the customer is unknown. Synchronize again: the contact's "
+                    "idempotency key finds the customer if GoCardless created it, and never "
+                    "creates a second one.",
+                    contact=self.display_name,
+                    reason=self._gocardless_push_failure(account, error),
                 )
+            else:
+                message = _(
+                    "%(contact)s could not be created in GoCardless. %(reason)s",
+                    contact=self.display_name,
+                    reason=self._gocardless_push_failure(account, error),
+                )
+                if error.retryable:
+                    message += " " + _(
+                        "Trying again is safe: GoCardless never creates this contact's "
+                        "customer twice."
+                    )
             raise UserError(message) from error
         message = _(
             "%(contact)s is now GoCardless customer %(id)s.",
@@ -455,7 +662,9 @@ class ResPartner(models.Model):
 
     def action_gocardless_push_many(self):
         """The list action "Synchronize with GoCardless" (Managers): push every selected
-        contact that is not linked yet, has an email and was not marked "Do not synchronize".
+        contact that may be pushed (see ``_gocardless_push_blockers``) and was not marked
+        "Do not synchronize"; the others are skipped, with their reason in the result.
+        Contacts that are already GoCardless customers are offered "Link" instead.
 
         Each contact is pushed in its own savepoint: one failing does not undo the others'
         links (their customers already exist in GoCardless). Should the whole transaction
@@ -471,39 +680,38 @@ class ResPartner(models.Model):
             )
         self.check_access("write")
         self._gocardless_lock()
-        pushed, linked, no_email, never, failed = [], [], [], [], []
-        notices = []
+        result = PushResult()
         for company, partners in self.grouped(
             lambda partner: partner.company_id or self.env.company
         ).items():
             account = company._gocardless_account()
             if not account.has_access_token:
                 reason = _("GoCardless is not configured for %(company)s.", company=company.name)
-                failed.extend((partner, reason) for partner in partners)
+                result.failed.extend((partner, reason) for partner in partners)
                 continue
+            blockers = partners._gocardless_push_blockers(account)
             api = account._gocardless_api()
-            linked_ids = partners._gocardless_linked_ids(account)
             stopped = None  # why GoCardless cannot take any more contacts of this account now
             for partner in partners:
-                if stopped:
-                    failed.append((partner, stopped))
-                    continue
-                blocker = partner._gocardless_push_blocker(linked_ids)
-                if blocker == "linked":
-                    linked.append(partner)
-                    continue
-                if blocker == "no_email":
-                    no_email.append(partner)
+                blocker = blockers.get(partner.id)
+                if blocker:
+                    result.skipped[blocker.code].append((partner, blocker))
                     continue
                 if partner.gocardless_sync_decision == "never":
-                    never.append(partner)
+                    result.skipped["never"].append((partner, None))
+                    continue
+                if stopped:
+                    result.failed.append((partner, stopped))
                     continue
                 try:
                     with self.env.cr.savepoint():
                         _customer, texts = partner._gocardless_push_one(account, api)
                 except GoCardlessError as error:
                     reason = partner._gocardless_push_failure(account, error)
-                    failed.append((partner, reason))
+                    if error.kind in OUTCOME_UNKNOWN_KINDS:
+                        result.unknown.append((partner, reason))
+                    else:
+                        result.failed.append((partner, reason))
                     if error.kind in GoCardlessError.ACCOUNT_WIDE_KINDS:
                         # the same answer awaits every other contact: do not ask again
                         stopped = _("not sent, after: %(reason)s", reason=reason)
@@ -512,45 +720,99 @@ class ResPartner(models.Model):
                     # refused in Odoo after GoCardless created the customer (e.g. a link made
                     # meanwhile): this contact's savepoint is rolled back, the others stay
                     _logger.warning("Linking %s to GoCardless failed: %s", partner, error)
-                    failed.append((partner, str(error)))
+                    result.failed.append((partner, str(error)))
                     continue
-                pushed.append(partner)
-                notices.extend(f"{partner.display_name}: {text}" for text in texts)
-        return self._gocardless_push_many_notification(
-            pushed, linked, no_email, never, failed, notices
-        )
+                result.pushed.append(partner)
+                result.notices.extend(f"{partner.display_name}: {text}" for text in texts)
+        return self._gocardless_push_many_notification(result)
 
-    def _gocardless_push_many_notification(self, pushed, linked, no_email, never, failed, notices):
-        parts = [
-            _(
-                "%(pushed)s created in GoCardless, %(linked)s already linked, %(no_email)s "
-                'without email, %(never)s marked "Do not synchronize", %(failed)s failed.',
-                pushed=len(pushed),
-                linked=len(linked),
-                no_email=len(no_email),
-                never=len(never),
-                failed=len(failed),
-            )
-        ]
-        if no_email:
-            parts.append(
+    def _gocardless_push_many_notification(self, result):
+        """One notification for the list action: counts (one sentence per count), then who
+        was skipped and why, what failed, and the contacts to link instead (opened next)."""
+        skipped = result.skipped
+        parts = [self._gocardless_count_text("pushed", len(result.pushed))]
+        for code in ("linked", "no_email", "never", "internal", "shared_email", "known_customer"):
+            if skipped[code]:
+                parts.append(self._gocardless_count_text(code, len(skipped[code])))
+        if result.unknown:
+            parts.append(self._gocardless_count_text("unknown", len(result.unknown)))
+        if result.failed:
+            parts.append(self._gocardless_count_text("failed", len(result.failed)))
+        messages = [", ".join(parts) + "."]
+
+        def names(entries):
+            return ", ".join(partner.display_name for partner, _blocker in entries)
+
+        if skipped["no_email"]:
+            messages.append(_("Without email: %(contacts)s.", contacts=names(skipped["no_email"])))
+        if skipped["internal"]:
+            messages.append(
                 _(
-                    "Without email: %(contacts)s.",
-                    contacts=", ".join(partner.display_name for partner in no_email),
+                    "Users' and companies' own contacts: %(contacts)s.",
+                    contacts=names(skipped["internal"]),
                 )
             )
-        for partner, reason in failed:
-            parts.append(
+        for partner, blocker in skipped["shared_email"]:
+            messages.append(partner._gocardless_blocker_message(blocker))
+        for partner, blocker in skipped["known_customer"]:
+            messages.append(partner._gocardless_blocker_message(blocker))
+        for partner, reason in result.unknown:
+            messages.append(
+                _(
+                    "%(contact)s: GoCardless did not answer (%(reason)s), so whether it created "
+                    "the customer is unknown; the next run finds it with the same idempotency "
+                    "key and never creates a second one.",
+                    contact=partner.display_name,
+                    reason=reason,
+                )
+            )
+        for partner, reason in result.failed:
+            messages.append(
                 _("%(contact)s failed: %(reason)s", contact=partner.display_name, reason=reason)
             )
-        parts.extend(notices)
-        problems = bool(failed or notices)
-        return self._gocardless_notification(
+        messages.extend(result.notices)
+        to_link = self.browse(
+            [partner.id for partner, blocker in skipped["known_customer"] if not blocker.others]
+        )
+        problems = bool(
+            result.failed
+            or result.unknown
+            or result.notices
+            or skipped["shared_email"]
+            or skipped["known_customer"]
+        )
+        action = self._gocardless_notification(
             _("Synchronize with GoCardless"),
-            " ".join(parts),
+            " ".join(messages),
             kind="warning" if problems else "success",
             sticky=problems,
         )
+        if to_link:
+            action["params"]["next"] = to_link._gocardless_link_action(skipped["known_customer"])
+        return action
+
+    def _gocardless_count_text(self, code, count):
+        one, many = PUSH_COUNT_TEXTS[code]
+        # the lazy texts carry no arguments: translated first, then formatted
+        return self.env._(one) if count == 1 else self.env._(many) % {"count": count}
+
+    def _gocardless_link_action(self, known):
+        """Link instead of pushing: the link wizard for one contact (its lookup filled in
+        with the known customer), or the list of the contacts to link."""
+        if len(self) == 1:
+            blocker = next(blocker for partner, blocker in known if partner == self)
+            action = self.action_gocardless_open_link_wizard()
+            action["context"]["default_lookup"] = blocker.gocardless_id
+            return action
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Contacts to link to their GoCardless customers"),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("id", "in", self.ids)],
+            "target": "current",
+        }
 
     def action_gocardless_open_link_wizard(self):
         """Link GoCardless customer: look one up by email, customer ID or mandate ID."""
@@ -584,6 +846,46 @@ class ResPartner(models.Model):
         return batch._get_records_action(name=batch.name, context={})
 
 
+# GoCardless may have acted when these errors happened (the answer was lost): the outcome
+# of a create is unknown until the next run, which the idempotency key makes safe
+OUTCOME_UNKNOWN_KINDS = frozenset({GoCardlessError.KIND_TIMEOUT, GoCardlessError.KIND_NETWORK})
+
+
+class PushResult:
+    """What the list action did with each contact."""
+
+    def __init__(self):
+        self.pushed, self.failed, self.unknown, self.notices = [], [], [], []
+        self.skipped = defaultdict(list)  # blocker code or "never": [(contact, Blocker)]
+
+
+# The counts of the list action's result: one translatable sentence per count (singular,
+# plural), as Odoo writes them, never "contact(s)"
+PUSH_COUNT_TEXTS = {
+    "pushed": (
+        _lt("1 contact created in GoCardless"),
+        _lt("%(count)s contacts created in GoCardless"),
+    ),
+    "linked": (_lt("1 already linked"), _lt("%(count)s already linked")),
+    "no_email": (_lt("1 without email"), _lt("%(count)s without email")),
+    "never": (_lt('1 marked "Do not synchronize"'), _lt('%(count)s marked "Do not synchronize"')),
+    "internal": (
+        _lt("1 user's or company's own contact skipped"),
+        _lt("%(count)s users' or companies' own contacts skipped"),
+    ),
+    "shared_email": (
+        _lt("1 skipped: its email is also another contact's"),
+        _lt("%(count)s skipped: their email is also another contact's"),
+    ),
+    "known_customer": (
+        _lt("1 already a GoCardless customer: link it instead"),
+        _lt("%(count)s already GoCardless customers: link them instead"),
+    ),
+    "unknown": (_lt("1 with an unknown outcome"), _lt("%(count)s with an unknown outcome")),
+    "failed": (_lt("1 failed"), _lt("%(count)s failed")),
+}
+
+
 def _metadata_value(ttype, value):
     """A contact field's value as GoCardless metadata text (None when empty)."""
     if ttype == "boolean":
@@ -593,3 +895,13 @@ def _metadata_value(ttype, value):
     if ttype == "date":
         return fields.Date.to_string(value)
     return str(value)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a contact is not created in GoCardless (see ``_gocardless_push_blockers``)."""
+
+    code: str  # linked, no_email, internal, shared_email, known_customer
+    address: str | None = None  # the normalised address concerned
+    gocardless_id: str | None = None  # the known GoCardless customer
+    others: object = None  # res.partner: the other holders, or the known customer's contact

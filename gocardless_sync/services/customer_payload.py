@@ -28,7 +28,8 @@ class Notice:
 def fit_metadata(items):
     """GoCardless metadata from ``(key, value)`` pairs given in order of priority.
 
-    Empty values are skipped; a key seen twice keeps its first value. At most
+    Empty values (None, "", and False, an empty Odoo field) are skipped, never sent as the
+    text "False"; a key seen twice keeps its first value. At most
     ``METADATA_MAX_KEYS`` keys are kept; a key longer than ``METADATA_KEY_MAX_LENGTH`` is left
     out (a shortened key would no longer be the key anyone reads); a value longer than
     ``METADATA_VALUE_MAX_LENGTH`` characters is shortened.
@@ -38,7 +39,7 @@ def fit_metadata(items):
     metadata, notices = {}, []
     for key, value in items:
         key = (key or "").strip()
-        if not key or value is None or value == "" or key in metadata:
+        if not key or value is None or value is False or value == "" or key in metadata:
             continue
         if len(key) > const.METADATA_KEY_MAX_LENGTH:
             notices.append(Notice(KEY_TOO_LONG, key))

@@ -67,7 +67,7 @@ class TestLinkOneCustomer(GoCardlessPushCase):
         self.assertEqual(mandates, {self.active["id"]: "active", self.cancelled["id"]: "cancelled"})
         self.assertEqual(self.partner.gocardless_sync_decision, "synced")
         self.assertEqual(action["params"]["next"], {"type": "ir.actions.act_window_close"})
-        self.assertIn("2 mandate(s)", action["params"]["message"])
+        self.assertIn("with 2 mandates.", action["params"]["message"])
         self.assertIn(self.customer["id"], self.partner.message_ids[0].body)
 
     def test_several_customers_with_one_email_let_the_user_choose(self):
@@ -83,9 +83,10 @@ class TestLinkOneCustomer(GoCardlessPushCase):
         self.assertIn("Choose the GoCardless customer", str(caught.exception))
         wizard.line_id = wizard.line_ids.filtered(lambda line: line.gocardless_id == second["id"])
         self.assertEqual(wizard.customer_company_name, "Ada Consulting")
-        wizard.action_link()
+        action = wizard.action_link()
         self.assertEqual(self.partner.gocardless_customer_id.gocardless_id, second["id"])
         self.assertFalse(self.partner.gocardless_mandate_ids)
+        self.assertIn("with 0 mandates.", action["params"]["message"])
 
     def test_lookup_by_customer_id(self):
         partner = self.env["res.partner"].create({"name": "Someone", "email": "x@example.com"})
@@ -101,7 +102,10 @@ class TestLinkOneCustomer(GoCardlessPushCase):
         wizard = self._wizard(f" {self.cancelled['id']} ")
         wizard.action_lookup()
         self.assertEqual(wizard.line_id.gocardless_id, self.customer["id"])
-        wizard.action_link()
+        self.emulator.mandates[self.active["id"]]["links"]["customer"] = "CU_SOMEONE_ELSE"
+        action = wizard.action_link()
+        self.assertIn("with 1 mandate.", action["params"]["message"])
+        self.assertIn("(1 mandate)", self.partner.message_ids[0].body)
         self.assertEqual(self.partner.gocardless_customer_id.gocardless_id, self.customer["id"])
 
     def test_empty_lookup_uses_every_address_of_the_contact(self):

@@ -14,6 +14,13 @@ class TestCustomerPayload(BaseCase):
         self.assertEqual(metadata, {"a": "1", "d": "4", "e": "5"})
         self.assertEqual(notices, [payload.Notice(payload.TOO_MANY_KEYS, "f")])
 
+    def test_metadata_never_carries_false(self):
+        """An empty Odoo field is False: it takes no key (it was sent as the text "False")."""
+        metadata, _notices = payload.fit_metadata(
+            [("odoo_partner_id", "7"), ("odoo_partner_ref", False), ("flag", "false")]
+        )
+        self.assertEqual(metadata, {"odoo_partner_id": "7", "flag": "false"})
+
     def test_metadata_limits_of_keys_and_values(self):
         long_key = "k" * 51
         metadata, notices = payload.fit_metadata(

@@ -3,7 +3,7 @@ from odoo.tests import tagged
 
 from .. import const
 from .common import EMULATOR_TOKEN
-from .push_common import GoCardlessPushCase
+from .push_common import CONTACTS, GoCardlessPushCase
 
 
 @tagged("post_install", "-at_install")
@@ -54,6 +54,34 @@ class TestCustomerPush(GoCardlessPushCase):
         (post,) = self._posts()
         self.assertEqual(post["headers"]["Idempotency-Key"], partner._gocardless_idempotency_key())
 
+    def test_a_contact_without_reference_sends_no_reference(self):
+        partner = self._new_partner(ref=False)
+        partner.action_gocardless_push()
+        (customer,) = self.emulator.customers.values()
+        self.assertEqual(customer["metadata"], {"odoo_partner_id": str(partner.id)})
+        self.assertNotIn("False", str(customer["metadata"]))
+
+    def test_a_single_push_refuses_what_the_list_action_skips(self):
+        """The same rules as the list action, checked before any call to GoCardless."""
+        self.env["res.partner"].create({"name": "Namesake", "email": "JANE.DOE@example.com"})
+        shared = self._new_partner()
+        self.emulator.add_customer(company_name="Known", email="Known@Example.com")
+        self.env["gocardless.customer.sync"]._run(self.account, "skip")
+        # created after the sync: GoCardless already has it, Odoo has not linked it
+        known = self._new_partner(name="Known", email="known@example.com")
+        employee = self.contact_manager.partner_id
+        expected = {
+            shared: "is also an address of Namesake",
+            known: "GoCardless already has a customer with known@example.com",
+            employee: "is the contact of a user or of a company of this database",
+        }
+        posts = len(self._posts())
+        for partner, text in expected.items():
+            with self.subTest(partner=partner.name), self.assertRaises(UserError) as caught:
+                partner.action_gocardless_push()
+            self.assertIn(text, str(caught.exception))
+        self.assertEqual(len(self._posts()), posts)
+
     def test_a_company_is_pushed_with_its_company_name(self):
         partner = self._new_partner(name="Acme Ltd", email="ap@acme.example", is_company=True)
         partner.action_gocardless_push()
@@ -95,9 +123,10 @@ class TestCustomerPush(GoCardlessPushCase):
         self.emulator.inject_fault("drop", times=3, method="POST", path="/customers")
         with self.assertRaises(UserError) as caught:
             partner.action_gocardless_push()
-        self.assertIn("could not be created in GoCardless", str(caught.exception))
+        # the answer was lost: GoCardless may have created it, and the user is told so
+        self.assertIn("whether it created the customer is unknown", str(caught.exception))
         self.assertIn("could not reach GoCardless", str(caught.exception))
-        self.assertIn("Trying again is safe", str(caught.exception))
+        self.assertIn("never creates a second one", str(caught.exception))
         self.assertFalse(partner.gocardless_customer_ids)
         self.assertFalse(partner.gocardless_sync_decision)
         self.assertEqual(len(self.emulator.customers), 1)
@@ -113,6 +142,27 @@ class TestCustomerPush(GoCardlessPushCase):
         self.assertIn("already linked", str(caught.exception))
         self.assertEqual(len(self._posts()), posts)
         self.assertEqual(len(self.emulator.customers), 1)
+
+    def test_users_without_email_push_and_odoo_records_it(self):
+        """The chatter note needs the author's email: GoCardless created the customer, so
+        Odoo must link it all the same (before: the note failed and Odoo rolled back)."""
+        for group in ("manager", "supervisor"):
+            with self.subTest(group=group):
+                user = self._new_user(
+                    f"gc_push_{group}_no_email",
+                    f"{CONTACTS},gocardless_sync.group_gocardless_{group}",
+                    email=False,
+                )
+                partner = self._new_partner(user, email=f"{group}.no.email@example.com")
+                partner.with_user(user).action_gocardless_push()
+                (customer,) = [
+                    c for c in self.emulator.customers.values() if c["email"] == partner.email
+                ]
+                self.assertEqual(partner.gocardless_customer_id.gocardless_id, customer["id"])
+                self.assertEqual(partner.gocardless_sync_decision, "synced")
+                note = partner.message_ids[0]
+                self.assertIn(customer["id"], note.body)
+                self.assertEqual(note.author_id, user.partner_id)
 
     def test_a_contact_without_email_is_explained(self):
         partner = self._new_partner(email=False)
@@ -328,8 +378,8 @@ class TestPushMany(GoCardlessPushCase):
 
         message = action["params"]["message"]
         self.assertIn(
-            '2 created in GoCardless, 1 already linked, 1 without email, 1 marked "Do not '
-            'synchronize", 1 failed.',
+            '2 contacts created in GoCardless, 1 already linked, 1 without email, 1 marked "Do '
+            'not synchronize", 1 failed.',
             message,
         )
         self.assertIn("Failing Two failed: GoCardless refused the data: email", message)
@@ -350,6 +400,116 @@ class TestPushMany(GoCardlessPushCase):
             ["one@example.com", "three@example.com", "two@localhost"],
         )
 
+    def test_ambiguous_internal_and_known_contacts_are_skipped(self):
+        """The list action used to push contacts the sync reports ambiguous, employees' own
+        contacts and contacts GoCardless already has: duplicates in GoCardless."""
+        Partner = self.env["res.partner"]
+        twin_1 = self._new_partner(name="Twin One", email="twins@example.com")
+        twin_2 = self._new_partner(name="Twin Two", email="Other@example.com")
+        twin_2.extra_email_ids = [(0, 0, {"email": "Twins@Example.com"})]
+        outside = Partner.create({"name": "Outside", "email": "shared@example.com"})
+        shares_with_outside = self._new_partner(name="Shares", email="shared@example.com")
+        employee = self.contact_manager.partner_id
+        company = self.env.company.partner_id
+        company.email = "office@my-company.example"
+        # GoCardless customers the last sync read, not linked (no contact had their email)
+        self.emulator.add_customer(company_name="Payer", email="payer@example.com")
+        self.emulator.add_customer(company_name="Billing", email="billing@example.com")
+        self.env["gocardless.customer.sync"]._run(self.account, "skip")
+        # contacts created since, with those addresses
+        known = self._new_partner(name="Known Payer", email="PAYER@example.com")
+        known_by_extra = self._new_partner(name="Known By Extra", email="main@example.com")
+        known_by_extra.extra_email_ids = [(0, 0, {"email": "billing@example.com"})]
+        # and a customer linked to another contact since (its email snapshot)
+        linked_elsewhere = self._new_partner(name="Linked Elsewhere", email="elsewhere@example.com")
+        holder = Partner.create({"name": "Holder", "email": "holder@example.com"})
+        self._link_customer(holder, "CU_HOLDER", email="elsewhere@example.com")
+        good = self._new_partner(name="Good", email="good@example.com")
+        partners = (
+            twin_1
+            | twin_2
+            | shares_with_outside
+            | employee
+            | company
+            | known
+            | known_by_extra
+            | linked_elsewhere
+            | good
+        )
+        customers_before = len(self.emulator.customers)
+
+        action = self._run_list_action(partners)
+
+        params = action["params"]
+        message = params["message"]
+        self.assertIn(
+            "2 contacts created in GoCardless, 2 users' or companies' own contacts skipped, 2 "
+            "skipped: their email is also another contact's, 3 already GoCardless customers: "
+            "link them instead.",
+            message,
+        )
+        # Twin Two's own address (the one GoCardless gets) is its alone
+        self.assertIn("twins@example.com of Twin One is also an address of Twin Two", message)
+        self.assertIn("shared@example.com of Shares is also an address of Outside", message)
+        self.assertIn("already has a customer with payer@example.com", message)
+        self.assertIn("already has a customer with billing@example.com", message)
+        self.assertIn("CU_HOLDER, linked to Holder", message)
+        self.assertEqual(params["type"], "warning")
+        self.assertTrue(params["sticky"])
+        # only the good ones were sent
+        self.assertEqual(
+            sorted(post["body"]["customers"]["email"] for post in self._posts()),
+            ["Other@example.com", "good@example.com"],
+        )
+        self.assertEqual(len(self.emulator.customers), customers_before + 2)
+        self.assertEqual(
+            outside.gocardless_customer_ids | twin_1.gocardless_customer_ids,
+            self.env["gocardless.customer"],
+        )
+        # "Link" is offered next: the contacts whose GoCardless customer is not linked yet
+        link = params["next"]
+        self.assertEqual(link["res_model"], "res.partner")
+        self.assertEqual(link["domain"], [("id", "in", (known | known_by_extra).ids)])
+
+    def test_one_known_customer_opens_the_link_wizard(self):
+        gc_customer = self.emulator.add_customer(company_name="Payer", email="payer@example.com")
+        self.env["gocardless.customer.sync"]._run(self.account, "skip")
+        known = self._new_partner(name="Known Payer", email="payer@example.com")
+        action = self._run_list_action(known)
+        link = action["params"]["next"]
+        self.assertEqual(link["res_model"], "gocardless.customer.link.wizard")
+        wizard = (
+            self.env[link["res_model"]]
+            .with_user(self.contact_manager)
+            .with_context(**link["context"])
+            .create({})
+        )
+        self.assertEqual((wizard.partner_id, wizard.lookup), (known, gc_customer["id"]))
+        wizard.action_lookup()
+        wizard.action_link()
+        self.assertEqual(known.gocardless_customer_id.gocardless_id, gc_customer["id"])
+        self.assertFalse(self._posts())
+
+    def test_a_timeout_during_a_create_says_the_outcome_is_unknown(self):
+        partners = self._new_partner(email="first@example.com") | self._new_partner(
+            email="second@example.com"
+        )
+        self.account.api_timeout = 0.3
+        self.emulator.inject_fault("timeout", times=3, delay=1, method="POST", path="/customers")
+        message = self._run_list_action(partners)["params"]["message"]
+        self.assertIn("1 with an unknown outcome", message)
+        self.assertIn("whether it created the customer is unknown", message)
+        self.assertIn("the next run finds it with the same idempotency key", message)
+        # the next run finds it: no second customer
+        self.emulator.clear_faults()
+        self.account.api_timeout = 2.0
+        message = self._run_list_action(partners)["params"]["message"]
+        self.assertIn("2 contacts created in GoCardless", message)
+        self.assertEqual(
+            sorted(c["email"] for c in self.emulator.customers.values()),
+            ["first@example.com", "second@example.com"],
+        )
+
     def test_a_failure_of_the_whole_account_stops_the_run(self):
         partners = self.env["res.partner"].browse(
             [self._new_partner(email=f"p{n}@example.com").id for n in range(4)]
@@ -357,7 +517,7 @@ class TestPushMany(GoCardlessPushCase):
         self.emulator.inject_fault("unauthorized", skip=1, method="POST", path="/customers")
         action = self._run_list_action(partners)
         message = action["params"]["message"]
-        self.assertIn("1 created in GoCardless", message)
+        self.assertIn("1 contact created in GoCardless", message)
         self.assertIn("3 failed", message)
         self.assertIn("refused the access token (401)", message)
         self.assertEqual(message.count("not sent, after: GoCardless refused the access token"), 2)
@@ -381,7 +541,7 @@ class TestPushMany(GoCardlessPushCase):
 
         action = self._run_list_action(victim | good)
 
-        self.assertIn("1 created in GoCardless", action["params"]["message"])
+        self.assertIn("1 contact created in GoCardless", action["params"]["message"])
         self.assertIn("1 failed", action["params"]["message"])
         self.assertIn("Victim failed", action["params"]["message"])
         self.assertFalse(victim.gocardless_customer_ids)
@@ -404,5 +564,7 @@ class TestPushMany(GoCardlessPushCase):
         )
         self._run_list_action(partners)
         action = self._run_list_action(partners)
-        self.assertIn("0 created in GoCardless, 2 already linked", action["params"]["message"])
+        self.assertIn(
+            "0 contacts created in GoCardless, 2 already linked", action["params"]["message"]
+        )
         self.assertEqual(len(self.emulator.customers), 2)

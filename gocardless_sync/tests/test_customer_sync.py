@@ -1,8 +1,10 @@
 from gocardless_emulator.resources import MANDATE_STATUSES
+from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
+from odoo.tools.misc import file_open
 
 from ..models.gocardless_customer_sync import SYNC_LOCK_CLASS
 from .common import GoCardlessCase, GoCardlessEmulatorMixin
@@ -50,8 +52,30 @@ class TestCustomerSyncMatching(CustomerSyncMixin, GoCardlessCase):
             (line.outcome, line.reason, line.partner_id), ("link", "email_match", partner)
         )
         self.assertEqual(
-            action["params"]["message"], "1 matched, 0 created, 0 skipped, 0 ambiguous"
+            action["params"]["message"],
+            "1 GoCardless customer: 1 matched, 0 created, 0 skipped, 0 ambiguous.",
         )
+        self.assertEqual((line.match_source, line.match_email), ("main", "ada@example.com"))
+
+    def test_non_ascii_local_part_matches_as_odoo_normalises_it(self):
+        """Odoo keeps the case of a non-ASCII local part; the sync used to lower-case it, so
+        Jörg@example.com never matched and a duplicate contact was created."""
+        partner = self._partner("Jörg", "Jörg@example.com")
+        customer = self._gc_customer("Jörg@Example.com")
+        partners_before = self.env["res.partner"].search_count([])
+        log, _action = self._sync(policy="create")
+        self.assertEqual((log.matched_count, log.created_count), (1, 0))
+        self.assertEqual(self._line(log, customer["id"]).partner_id, partner)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+
+    def test_non_ascii_extra_email_matches(self):
+        partner = self._partner(
+            "Ünal", "office@ünal.example", extra_email_ids=[(0, 0, {"email": "Ünal@Ünal.example"})]
+        )
+        customer = self._gc_customer("Ünal@ÜNAL.example")
+        log, _action = self._sync(policy="create")
+        self.assertEqual((log.matched_count, log.created_count), (1, 0))
+        self.assertEqual(self._line(log, customer["id"]).partner_id, partner)
 
     def test_email_only_in_extra_emails(self):
         partner = self._partner(
@@ -64,6 +88,56 @@ class TestCustomerSyncMatching(CustomerSyncMixin, GoCardlessCase):
         log, _action = self._sync()
         self.assertEqual(log.matched_count, 1)
         self.assertEqual(self._line(log, customer["id"]).partner_id, partner)
+
+    def test_links_through_an_extra_email_are_marked(self):
+        """Anyone who edits contacts may add an extra email: a Manager sees, in the preview
+        and in the log, which links come from one (and which address)."""
+        main = self._partner("Main Co", "main@example.com")
+        extra = self._partner(
+            "Extra Co",
+            "office@extra.example",
+            extra_email_ids=[(0, 0, {"email": "Payer@Example.com", "label": "Billing"})],
+        )
+        by_main = self._gc_customer("main@example.com")
+        by_extra = self._gc_customer("payer@example.com")
+        self._gc_customer("nobody@example.com")
+        wizard = self.env["gocardless.customer.sync.wizard"].create({"missing_policy": "skip"})
+        wizard.action_preview()
+        self.assertEqual(wizard.extra_email_count, 1)
+        lines = {line.gocardless_id: line for line in wizard.line_ids}
+        self.assertEqual(
+            (lines[by_extra["id"]].match_source, lines[by_extra["id"]].match_email),
+            ("extra", "payer@example.com"),
+        )
+        self.assertEqual(lines[by_extra["id"]].reason, "extra_email_match")
+        self.assertEqual(lines[by_extra["id"]].partner_id, extra)
+        self.assertEqual(lines[by_main["id"]].match_source, "main")
+        self.assertFalse(
+            [line for line in wizard.line_ids if line.outcome == "skip" and line.match_source]
+        )
+        self.assertIn("1 of them is matched through an extra email", wizard.summary)
+        log = self.env["gocardless.sync.log"].browse(
+            wizard.action_sync()["params"]["next"]["res_id"]
+        )
+        self.assertEqual(log.extra_email_count, 1)
+        self.assertEqual(
+            (
+                self._line(log, by_extra["id"]).match_source,
+                self._line(log, by_extra["id"]).partner_id,
+            ),
+            ("extra", extra),
+        )
+        self.assertEqual(self._line(log, by_main["id"]).partner_id, main)
+        self.assertEqual(
+            self.env["gocardless.sync.log.line"]
+            .search([("log_id", "=", log.id), ("match_source", "=", "extra")])
+            .gocardless_id,
+            by_extra["id"],
+        )
+        # the next run: already linked by ID, no longer a match by email
+        log, action = self._sync()
+        self.assertEqual(log.extra_email_count, 0)
+        self.assertFalse(self._line(log, by_extra["id"]).match_source)
 
     def test_main_email_field_with_two_addresses(self):
         partner = self._partner("Two Mails", "first@two.example, Second@Two.example")
@@ -192,8 +266,10 @@ class TestCustomerSyncPolicies(CustomerSyncMixin, GoCardlessCase):
     def test_two_new_customers_with_one_email_share_one_contact(self):
         first = self._gc_customer("twins@example.com")
         second = self._gc_customer("TWINS@example.com")
-        log, _action = self._sync(policy="create")
-        self.assertEqual(log.created_count, 2)
+        log, action = self._sync(policy="create")
+        self.assertEqual((log.created_count, log.new_partner_count), (2, 1))
+        # "2 created", but only one new contact: the message says both
+        self.assertIn("2 created (1 new contact)", action["params"]["message"])
         partner = self._line(log, first["id"]).partner_id
         self.assertEqual(self._line(log, second["id"]).partner_id, partner)
         self.assertEqual(self._line(log, second["id"]).reason, "same_email_as_new_customer")
@@ -301,6 +377,17 @@ class TestCustomerSyncPolicies(CustomerSyncMixin, GoCardlessCase):
         wizard = self.env["gocardless.customer.sync.wizard"].create({"missing_policy": "create"})
         action = wizard.action_preview()
         self.assertEqual(action["res_id"], wizard.id)
+        # wide, and its cells wrap rather than cut IDs, names and emails (1440 px screens)
+        self.assertEqual(action["context"], {"dialog_size": "extra-large"})
+        for model in ("gocardless.customer.sync.wizard", "gocardless.sync.log"):
+            form = etree.fromstring(
+                self.env[model].get_views([(False, "form")])["views"]["form"]["arch"]
+            )
+            (lines,) = form.xpath("//field[@name='line_ids']/list")
+            self.assertIn("o_gocardless_sync_lines", lines.get("class"))
+        scss = file_open("gocardless_sync/static/src/scss/sync_lines.scss").read()
+        self.assertIn(".o_gocardless_sync_lines", scss)
+        self.assertIn("white-space: normal !important", scss)
         self.assertEqual(wizard.state, "preview")
         self.assertEqual(
             (

@@ -1,6 +1,7 @@
 """The matching engine alone: a pure function, no database, no emulator."""
 
 from odoo.tests import BaseCase, tagged
+from odoo.tools import email_normalize, email_normalize_all
 
 from ..services.matching import (
     AMBIGUOUS,
@@ -9,8 +10,78 @@ from ..services.matching import (
     SKIP,
     UPDATE,
     normalize_email,
+    normalize_emails,
+    odoo_email_normalize,
+    odoo_email_normalize_all,
     plan_customer_sync,
 )
+
+# Inputs on which the matching's copy of Odoo's rule must give what Odoo gives
+TRICKY_EMAILS = [
+    "ada@example.com",
+    "  Ada@Example.COM ",
+    "ADA@EXAMPLE.COM",
+    "\tada@example.com\n",
+    "Jörg@example.com",
+    "Jörg@Example.COM",
+    "JÖRG@EXAMPLE.COM",
+    "jörg@bücher.example",
+    "Jörg@BÜCHER.Example",
+    "josé.garcía@ejemplo.es",
+    "ß@example.com",
+    "İstanbul@Example.com",
+    "用户@例子.广告",
+    "Ελληνικά@ΠΑΡΆΔΕΙΓΜΑ.δοκιμή",
+    "user+Tag@Example.com",
+    "o'brien@example.com",
+    '"Ada L." <Ada@Example.com>',
+    "Ada Lovelace <ADA@example.com>",
+    "Jörg Müller <Jörg@Example.com>",
+    "<ada@example.com>",
+    "Ada ada@example.com",
+    "a b@example.com",
+    "ada@example.com, Bob@Example.com",
+    'ada@example.com; "Bob" <Bob@Example.com>',
+    "ada@example.com,ada@example.com",
+    "x@example.com (a comment)",
+    "@example.com",
+    "name @example.com",
+    "a@",
+    "a@b",
+    "ada@@example.com",
+    "ada@exa mple.com",
+    "not an email",
+    "",
+    "   ",
+    "=?utf-8?q?J=C3=B6rg?= <jorg@example.com>",
+]
+
+
+@tagged("post_install", "-at_install")
+class TestEmailNormalisation(BaseCase):
+    def test_the_copy_of_odoos_rule_is_odoos_rule(self):
+        for text in TRICKY_EMAILS:
+            with self.subTest(text=text):
+                self.assertEqual(odoo_email_normalize(text), email_normalize(text))
+                self.assertEqual(
+                    odoo_email_normalize(text, strict=False), email_normalize(text, strict=False)
+                )
+                self.assertEqual(odoo_email_normalize_all(text), email_normalize_all(text))
+
+    def test_one_rule_on_both_sides(self):
+        # Odoo keeps the case of a non-ASCII local part: so does the sync
+        self.assertEqual(normalize_email("Jörg@Example.com"), "Jörg@example.com")
+        self.assertEqual(normalize_emails("Jörg@Example.com"), ["Jörg@example.com"])
+        self.assertNotEqual(
+            normalize_email("Jörg@example.com"), normalize_email("jörg@example.com")
+        )
+        self.assertEqual(normalize_email("jörg@BÜCHER.example"), "jörg@bücher.example")
+        self.assertEqual(
+            normalize_emails('First@Two.example, "Second" <SECOND@two.example>, first@two.example'),
+            ["first@two.example", "second@two.example"],
+        )
+        self.assertEqual(normalize_emails(None), [])
+        self.assertEqual(normalize_emails("@example.com, a@"), [])
 
 
 @tagged("post_install", "-at_install")
@@ -23,7 +94,9 @@ class TestMatchingPlan(BaseCase):
 
     def test_normalize_email(self):
         self.assertEqual(normalize_email("  Ada@Example.COM "), "ada@example.com")
-        for bad in (None, "", "   ", "no-at-sign", "@example.com", "a@", "a b@example.com", 42):
+        # as Odoo reads it: a display name before the address (the sync used to refuse it)
+        self.assertEqual(normalize_email("a b@example.com"), "b@example.com")
+        for bad in (None, "", "   ", "no-at-sign", "@example.com", "a@", "a@x.com, b@x.com", 42):
             with self.subTest(bad=bad):
                 self.assertIsNone(normalize_email(bad))
 
@@ -51,6 +124,32 @@ class TestMatchingPlan(BaseCase):
         self.assertEqual((plan["CU5"].outcome, plan["CU5"].reason), (SKIP, "no_email_skipped"))
         self.assertEqual((plan["CU6"].outcome, plan["CU6"].candidates), (SKIP, (30,)))
         self.assertEqual(plan["CU6"].reason, "archived_match")
+
+    def test_links_through_an_extra_email_are_flagged(self):
+        customers = [
+            {"id": "CU1", "email": "main@example.com"},
+            {"id": "CU2", "email": "Billing@Example.com"},
+            {"id": "CU3", "email": "linked@example.com"},
+        ]
+        plan = {
+            d.gocardless_id: d
+            for d in plan_customer_sync(
+                customers,
+                {"main@example.com": {1}, "billing@example.com": {2}, "linked@example.com": {3}},
+                {"CU3": 3},
+                "skip",
+                extra_index={"billing@example.com": {2}, "linked@example.com": {3}},
+            )
+        }
+        self.assertFalse(plan["CU1"].via_extra_email)
+        self.assertEqual(plan["CU1"].reason, "email_match")
+        self.assertEqual(
+            (plan["CU2"].outcome, plan["CU2"].partner_id, plan["CU2"].via_extra_email),
+            (LINK, 2, True),
+        )
+        self.assertEqual(plan["CU2"].reason, "extra_email_match")
+        # linked by GoCardless ID: not a match by email at all
+        self.assertEqual((plan["CU3"].outcome, plan["CU3"].via_extra_email), (UPDATE, False))
 
     def test_create_policy(self):
         customers = [

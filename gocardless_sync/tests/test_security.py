@@ -1,5 +1,6 @@
 import logging
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, tagged
@@ -17,8 +18,9 @@ EXPECTED_ACCESS = {
     },
     "supervisor": {
         "gocardless.account": {"read"},
-        # creates the link when pushing a new customer; writes a mandate only to remove it
-        "gocardless.customer": {"read", "create"},
+        # only reads links (its push makes its own link inside the push); writes a mandate
+        # only to remove it (guarded in write)
+        "gocardless.customer": {"read"},
         "gocardless.mandate": {"read", "write"},
         "res.partner.email": {"read"},
     },
@@ -70,9 +72,10 @@ class TestAccessMatrix(GoCardlessCase):
             "gocardless_id": "CU_MATRIX",
         }
         Customer = self.env["gocardless.customer"]
-        with self.assertRaises(AccessError):
-            Customer.with_user(self.gc_user).create(customer_vals)
-        customer = Customer.with_user(self.gc_supervisor).create(customer_vals)
+        for user in (self.gc_user, self.gc_supervisor):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                Customer.with_user(user).create(customer_vals)
+        customer = Customer.with_user(self.gc_manager).create(customer_vals)
         with self.assertRaises(AccessError):
             customer.with_user(self.gc_supervisor).write({"email": "m@example.com"})
         with self.assertRaises(AccessError):
@@ -216,6 +219,168 @@ class TestAccessMatrix(GoCardlessCase):
         self.assertFalse(self.account.has_access_token)
         self.assertFalse(self.account.has_webhook_secret)
         self.assertEqual(self.account.connection_state, "unknown")
+
+
+CONTACTS = "base.group_user,base.group_partner_manager"
+
+
+@tagged("post_install", "-at_install")
+class TestOnlyManagersLink(GoCardlessCase):
+    """Who may create, re-point or delete integration records and mandates: Managers only.
+    Every write path, as each GoCardless group (all of them may edit contacts, so that only
+    the GoCardless rights decide): otherwise a Supervisor could link any contact to any
+    GoCardless customer, and the next export would collect its debt from that payer's bank."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = {
+            group: cls._new_user(
+                f"gc_link_{group}", f"{CONTACTS},gocardless_sync.group_gocardless_{group}"
+            )
+            for group in ("user", "supervisor", "manager")
+        }
+        Partner = cls.env["res.partner"]
+        cls.debtor = Partner.create({"name": "Debtor", "email": "debtor@example.com"})
+        cls.payer = Partner.create({"name": "Payer", "email": "payer@example.com"})
+        cls.payer_link = cls.env["gocardless.customer"].create(
+            {"account_id": cls.account.id, "partner_id": cls.payer.id, "gocardless_id": "CU_PAYER"}
+        )
+        cls.payer_mandate = cls.env["gocardless.mandate"].create(
+            {"customer_id": cls.payer_link.id, "gocardless_id": "MD_PAYER", "status": "active"}
+        )
+        cls.debtor_link = cls.env["gocardless.customer"].create(
+            {
+                "account_id": cls.account.id,
+                "partner_id": cls.debtor.id,
+                "gocardless_id": "CU_DEBTOR",
+            }
+        )
+
+    def _write_paths(self, user):
+        """(name, callable) of every way to create, re-point or delete a link or a mandate."""
+        Customer = self.env["gocardless.customer"].with_user(user)
+        Mandate = self.env["gocardless.mandate"].with_user(user)
+        payer_link = self.payer_link.with_user(user)
+        payer_mandate = self.payer_mandate.with_user(user)
+        debtor = self.debtor.with_user(user)
+        new_link = {
+            "account_id": self.account.id,
+            "partner_id": self.debtor.id,
+            "gocardless_id": "CU_UNLINKED",
+        }
+        return [
+            ("customer create", lambda: Customer.create(new_link)),
+            ("customer write partner_id", lambda: payer_link.write({"partner_id": self.debtor.id})),
+            ("customer write gocardless_id", lambda: payer_link.write({"gocardless_id": "CU_X"})),
+            ("customer unlink", lambda: payer_link.unlink()),
+            (
+                "customer through the contact",
+                lambda: debtor.write({"gocardless_customer_ids": [Command.create(new_link)]}),
+            ),
+            (
+                "customer moved through the contact",
+                lambda: debtor.write(
+                    {"gocardless_customer_ids": [Command.link(self.payer_link.id)]}
+                ),
+            ),
+            (
+                "mandate create",
+                lambda: Mandate.create(
+                    {
+                        "customer_id": self.debtor_link.id,
+                        "gocardless_id": "MD_NEW",
+                        "status": "active",
+                    }
+                ),
+            ),
+            (
+                "mandate write customer_id",
+                lambda: payer_mandate.write({"customer_id": self.debtor_link.id}),
+            ),
+            ("mandate write gocardless_id", lambda: payer_mandate.write({"gocardless_id": "MD_X"})),
+            ("mandate unlink", lambda: payer_mandate.unlink()),
+            (
+                "mandate moved through the contact",
+                lambda: debtor.write(
+                    {"gocardless_mandate_ids": [Command.link(self.payer_mandate.id)]}
+                ),
+            ),
+        ]
+
+    def _assert_unchanged(self):
+        self.assertEqual(self.payer_link.exists().partner_id, self.payer)
+        self.assertEqual(self.payer_link.gocardless_id, "CU_PAYER")
+        self.assertEqual(self.payer_mandate.exists().customer_id, self.payer_link)
+        self.assertEqual(self.payer_mandate.partner_id, self.payer)
+        self.assertEqual(self.payer_mandate.gocardless_id, "MD_PAYER")
+        self.assertEqual(self.debtor.gocardless_customer_ids, self.debtor_link)
+        self.assertFalse(self.debtor_link.mandate_ids)
+
+    def test_users_and_supervisors_never_link(self):
+        for group in ("user", "supervisor"):
+            for name, path in self._write_paths(self.users[group]):
+                with self.subTest(group=group, path=name), self.env.cr.savepoint() as sp:
+                    with self.assertRaises(AccessError):
+                        path()
+                    self.env.invalidate_all()
+                    self._assert_unchanged()
+                    sp.rollback()  # each path alone, whatever the previous one did
+                    self.env.invalidate_all()
+
+    def test_users_and_supervisors_never_import_links(self):
+        rows = {
+            "gocardless.customer": (
+                ["account_id/.id", "partner_id/.id", "gocardless_id"],
+                [[str(self.account.id), str(self.debtor.id), "CU_IMPORTED"]],
+            ),
+            "gocardless.mandate": (
+                ["customer_id/.id", "gocardless_id", "status"],
+                [[str(self.debtor_link.id), "MD_IMPORTED", "active"]],
+            ),
+            # an import that updates existing records: re-points them
+            "gocardless.customer ": (
+                ["id", "partner_id/.id"],
+                [[self._xmlid(self.payer_link), str(self.debtor.id)]],
+            ),
+            "gocardless.mandate ": (
+                ["id", "customer_id/.id"],
+                [[self._xmlid(self.payer_mandate), str(self.debtor_link.id)]],
+            ),
+        }
+        for group in ("user", "supervisor", "manager"):
+            for model, (fields, data) in rows.items():
+                with self.subTest(group=group, model=model), self.env.cr.savepoint() as sp:
+                    result = self.env[model.strip()].with_user(self.users[group]).load(fields, data)
+                    if group == "manager":
+                        self.assertTrue(result["ids"], result["messages"])
+                    else:
+                        self.assertFalse(result["ids"])
+                        self.assertEqual(
+                            [message["type"] for message in result["messages"]], ["error"]
+                        )
+                        self.env.invalidate_all()
+                        self._assert_unchanged()
+                    sp.rollback()
+                    self.env.invalidate_all()
+        self.assertFalse(
+            self.env["gocardless.customer"].search([("gocardless_id", "=", "CU_IMPORTED")])
+        )
+
+    def _xmlid(self, record):
+        return record.export_data(["id"])["datas"][0][0]
+
+    def test_managers_link_by_every_path(self):
+        manager = self.users["manager"]
+        for name, path in self._write_paths(manager):
+            with self.subTest(path=name), self.env.cr.savepoint() as sp:
+                path()
+                sp.rollback()
+                self.env.invalidate_all()
+        self._assert_unchanged()
+        # and for real
+        self.payer_mandate.with_user(manager).write({"customer_id": self.debtor_link.id})
+        self.assertEqual(self.payer_mandate.partner_id, self.debtor)
 
 
 @tagged("post_install", "-at_install")

@@ -25,7 +25,8 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
         compute="_compute_lookup",
         store=True,
         readonly=False,
-        help="An email address (compared without case or surrounding spaces), a GoCardless "
+        help="An email address (compared as Odoo compares addresses: without surrounding "
+        "spaces, and without case except in a non-ASCII name before the @), a GoCardless "
         "customer ID (CU...) or a mandate ID (MD...). Empty: every address of the contact.",
     )
     state = fields.Selection([("lookup", "Look up"), ("choose", "Confirm")], default="lookup")
@@ -254,20 +255,35 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
             raise UserError(
                 self._lookup_error(account, error, "customer", line.gocardless_id)
             ) from error
-        note = _(
-            "Linked by hand to GoCardless customer %(customer)s (%(count)s mandate(s)).",
-            customer=data["id"],
-            count=len(mandates),
-        )
+        if len(mandates) == 1:
+            note = _(
+                "Linked by hand to GoCardless customer %(customer)s (1 mandate).",
+                customer=data["id"],
+            )
+        else:
+            note = _(
+                "Linked by hand to GoCardless customer %(customer)s (%(count)s mandates).",
+                customer=data["id"],
+                count=len(mandates),
+            )
         customer = partner._gocardless_link_customer(account, data, mandates=mandates, note=note)
-        return partner._gocardless_notification(
-            _("GoCardless customer linked"),
-            _(
-                "%(contact)s is linked to GoCardless customer %(customer)s, with %(count)s "
-                "mandate(s).",
+        count = len(customer.with_context(active_test=False).mandate_ids)
+        if count == 1:
+            message = _(
+                "%(contact)s is linked to GoCardless customer %(customer)s, with 1 mandate.",
                 contact=partner.display_name,
                 customer=customer.gocardless_id,
-                count=len(customer.with_context(active_test=False).mandate_ids),
-            ),
+            )
+        else:
+            message = _(
+                "%(contact)s is linked to GoCardless customer %(customer)s, with %(count)s "
+                "mandates.",
+                contact=partner.display_name,
+                customer=customer.gocardless_id,
+                count=count,
+            )
+        return partner._gocardless_notification(
+            _("GoCardless customer linked"),
+            message,
             close=True,
         )

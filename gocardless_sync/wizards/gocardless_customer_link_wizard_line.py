@@ -61,15 +61,14 @@ class GoCardlessCustomerLinkWizardLine(models.TransientModel):
             )
             if line
         )
-        statuses = dict(
-            self.env["gocardless.mandate"]._fields["status"]._description_selection(self.env)
-        )
+        Mandate = self.env["gocardless.mandate"]
         summary = "\n".join(
             " ".join(
                 part
                 for part in (
                     mandate["id"],
-                    statuses.get(mandate.get("status"), mandate.get("status")),
+                    # "Unknown (...)" for a status Odoo does not know, or none
+                    Mandate._gocardless_status_label(mandate.get("status")),
                     f"({mandate['scheme']})" if mandate.get("scheme") else "",
                     mandate.get("reference") or "",
                 )

@@ -33,9 +33,34 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
     created_count = fields.Integer(string="To create", readonly=True)
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     ambiguous_count = fields.Integer(string="Ambiguous", readonly=True)
+    extra_email_count = fields.Integer(string="Through an extra email", readonly=True)
+    new_partner_count = fields.Integer(string="New contacts", readonly=True)
+    summary = fields.Char(compute="_compute_summary")
     line_ids = fields.One2many(
         "gocardless.customer.sync.wizard.line", "wizard_id", string="Customers", readonly=True
     )
+
+    @api.depends(
+        "customer_count",
+        "matched_count",
+        "created_count",
+        "new_partner_count",
+        "skipped_count",
+        "ambiguous_count",
+        "extra_email_count",
+    )
+    def _compute_summary(self):
+        Log = self.env["gocardless.sync.log"]
+        for wizard in self:
+            wizard.summary = Log._gocardless_counts_text(
+                customers=wizard.customer_count,
+                matched=wizard.matched_count,
+                created=wizard.created_count,
+                new_partners=wizard.new_partner_count,
+                skipped=wizard.skipped_count,
+                ambiguous=wizard.ambiguous_count,
+                extra=wizard.extra_email_count,
+            )
 
     @api.onchange("missing_policy")
     def _onchange_missing_policy(self):
@@ -58,6 +83,10 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
                 "created_count": counts[matching.CREATE],
                 "skipped_count": counts[matching.SKIP],
                 "ambiguous_count": counts[matching.AMBIGUOUS],
+                "extra_email_count": sum(decision.via_extra_email for decision in decisions),
+                "new_partner_count": len(
+                    {d.create_group for d in decisions if d.outcome == matching.CREATE}
+                ),
             }
         )
         partner_for = {d.gocardless_id: d.partner_id for d in decisions if d.partner_id}
@@ -76,6 +105,8 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
+            # wide enough for IDs, emails and names not to be cut (1440 px screens)
+            "context": {"dialog_size": "extra-large"},
         }
 
     def action_sync(self):
@@ -84,14 +115,15 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
         log = self.env["gocardless.customer.sync"]._run(
             self.account_id, self.missing_policy, trigger="manual"
         )
+        problems = bool(log.ambiguous_count or log.extra_email_count or log.warning_message)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "warning" if log.ambiguous_count else "success",
+                "type": "warning" if problems else "success",
                 "title": _("GoCardless customers synced"),
-                "message": log._counts_text(),
-                "sticky": bool(log.ambiguous_count),
+                "message": " ".join(filter(None, [log._counts_text(), log.warning_message])),
+                "sticky": problems,
                 "next": {
                     "type": "ir.actions.act_window",
                     "res_model": "gocardless.sync.log",
