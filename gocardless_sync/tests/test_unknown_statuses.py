@@ -72,7 +72,7 @@ class TestUnknownMandateStatuses(GoCardlessPushCase):
         null = self._mandate(self.gc_null)
         note = null._gocardless_apply_event("cancelled", datetime(2030, 1, 1))
         self.assertEqual((null.status, null.raw_status), ("cancelled", False))
-        self.assertIn("cancelled", note)
+        self.assertIn("Unknown → Cancelled", note)
 
     def test_the_link_wizard_shows_and_links_them(self):
         wizard = (
