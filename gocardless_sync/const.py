@@ -206,6 +206,8 @@ MANDATE_STATUS_RANK = {
 }
 MANDATE_REVIVAL_ACTIONS = frozenset({"reinstated", "resubmission_requested"})
 
+# The webhook endpoint's path (the URL to give GoCardless is the database's base URL + it).
+WEBHOOK_PATH = "/gocardless/webhook"
 # Webhook deliveries larger than this are refused (413).
 WEBHOOK_MAX_BODY = 1024 * 1024
 
@@ -242,3 +244,8 @@ MANDATE_FINAL_STATUSES = frozenset({"cancelled", "failed", "expired", "consumed"
 # The GoCardless groups (security/gocardless_security.xml); Manager implies Supervisor.
 GROUP_SUPERVISOR = "gocardless_sync.group_gocardless_supervisor"
 GROUP_MANAGER = "gocardless_sync.group_gocardless_manager"
+
+# First keys of the PostgreSQL advisory locks the addon takes (common.try_lock); the second
+# key is the id of the record locked. One value per kind of work, shared by every server.
+LOCK_CUSTOMER_SYNC = 0x6763  # "gc": one customer sync per account (key: account id)
+LOCK_EXPORT = 0x6765  # "ge": one recording or collection per batch (key: export id)

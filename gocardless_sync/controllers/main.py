@@ -25,7 +25,7 @@ from ..tools import parse_datetime
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_ROUTE = "/gocardless/webhook"
+WEBHOOK_ROUTE = const.WEBHOOK_PATH
 
 
 def sign(body, secret):

@@ -4,11 +4,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..common import notification
 from ..services.api import GoCardlessAPI, GoCardlessError
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/gocardless/webhook"
 # the settings a connection test proves: changing one of them makes it "Not tested" again
 CONNECTION_FIELDS = frozenset({"access_token", "environment", "api_base_url"})
 
@@ -165,7 +165,7 @@ class GoCardlessAccount(models.Model):
 
     def _compute_webhook_url(self):
         for account in self:
-            account.webhook_url = account.get_base_url().rstrip("/") + WEBHOOK_PATH
+            account.webhook_url = account.get_base_url().rstrip("/") + const.WEBHOOK_PATH
 
     def _compute_counts(self):
         customers = dict(
@@ -356,20 +356,11 @@ class GoCardlessAccount(models.Model):
                 "creditor_name": creditor.get("name"),
             }
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "title": _("Connected to GoCardless"),
-                "message": _(
-                    "Creditor: %(name)s (%(id)s)",
-                    name=creditor.get("name"),
-                    id=creditor.get("id"),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            _("Connected to GoCardless"),
+            _("Creditor: %(name)s (%(id)s)", name=creditor.get("name"), id=creditor.get("id")),
+            kind="success",
+        )
 
     @api.model
     def action_open_overview(self):

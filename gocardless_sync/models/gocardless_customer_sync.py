@@ -18,10 +18,11 @@ from collections import defaultdict
 from psycopg2 import IntegrityError
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
+from ..common import check_manager, lock_or_raise
 from ..services import matching
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
@@ -30,7 +31,6 @@ from ..tools import changed_vals
 _logger = logging.getLogger(__name__)
 
 # first key of the pg advisory lock taken by a customer sync (second key: the account id)
-SYNC_LOCK_CLASS = 0x6763  # "gc"
 
 
 class GoCardlessCustomerSync(models.AbstractModel):
@@ -107,26 +107,19 @@ class GoCardlessCustomerSync(models.AbstractModel):
 
     # -- steps ---------------------------------------------------------------------------
     def _check_manager(self):
-        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can sync customers. Ask an administrator for the "
-                    "GoCardless Manager right."
-                )
-            )
+        check_manager(self.env, _("sync customers"))
 
     def _lock(self, account):
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [SYNC_LOCK_CLASS, account.id]
+        lock_or_raise(
+            self.env,
+            const.LOCK_CUSTOMER_SYNC,
+            account.id,
+            _(
+                "A customer sync of %(account)s is already running (started by another user "
+                "or by the scheduled action). Wait for it to finish, then run it again.",
+                account=account.display_name,
+            ),
         )
-        if not self.env.cr.fetchone()[0]:
-            raise UserError(
-                _(
-                    "A customer sync of %(account)s is already running (started by another user "
-                    "or by the scheduled action). Wait for it to finish, then run it again.",
-                    account=account.display_name,
-                )
-            )
 
     def _plan(self, account, customers, policy):
         index, archived, extra_only = self._email_index(account.company_id)

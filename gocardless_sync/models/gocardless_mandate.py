@@ -5,6 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import const
+from ..common import check_manager, is_manager
 from ..notes import log_note
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
@@ -161,7 +162,7 @@ class GoCardlessMandate(models.Model):
         # Supervisors may write mandates only to remove them from a contact (archive). The
         # rest (status, customer, dates...) comes from GoCardless, through the sync, events
         # and Managers' actions: nobody re-points a mandate to debit another contact.
-        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
+        if not is_manager(self.env):
             if set(vals) - {"active"} or vals.get("active"):
                 raise AccessError(
                     _(
@@ -263,13 +264,7 @@ class GoCardlessMandate(models.Model):
         """Cancel in GoCardless (Managers, after a confirmation): cancel the mandate through
         the API and record its new status."""
         self.ensure_one()
-        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can cancel mandates. Ask an administrator for the "
-                    "GoCardless Manager right."
-                )
-            )
+        check_manager(self.env, _("cancel mandates"))
         self.check_access("write")
         if self.status in const.MANDATE_FINAL_STATUSES:
             raise UserError(

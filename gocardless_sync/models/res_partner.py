@@ -1,4 +1,3 @@
-import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_split
 
 from .. import const
+from ..common import check_manager, idempotency_key, is_manager, notification
 from ..notes import log_note
 from ..services import customer_payload, matching
 from ..services.api import GoCardlessError
@@ -197,33 +197,22 @@ class ResPartner(models.Model):
     def _gocardless_notification(self, title, message, kind="success", sticky=False, close=False):
         """A notification, then the form reloaded (or, with ``close``, the dialog closed and
         the form behind it reloaded)."""
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": kind,
-                "title": title,
-                "message": message,
-                "sticky": sticky,
-                "next": {"type": "ir.actions.act_window_close"}
-                if close
-                else {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            title,
+            message,
+            kind=kind,
+            sticky=sticky,
+            next_action={"type": "ir.actions.act_window_close"} if close else None,
+        )
 
     def _gocardless_check_push_rights(self):
         """Managers push any contact. A Supervisor only the contacts they created, as the
         first decision about them (the question asked after the first save)."""
         user = self.env.user
-        if self.env.su or user.has_group(const.GROUP_MANAGER):
+        if is_manager(self.env):
             return
         if not user.has_group(const.GROUP_SUPERVISOR):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can create existing contacts in GoCardless. Ask "
-                    "an administrator for the GoCardless Manager right."
-                )
-            )
+            check_manager(self.env, _("create existing contacts in GoCardless"))
         refused = self.filtered(
             lambda partner: partner.create_uid != user or partner.gocardless_sync_decision
         )
@@ -242,12 +231,7 @@ class ResPartner(models.Model):
         attempt (a double click, a retry after a lost answer), different for every contact
         and every database, and short enough for GoCardless."""
         self.ensure_one()
-        # database.uuid is readable by system administrators only; a GoCardless Supervisor
-        # or Manager pushing a contact needs it here. Only a hash of it leaves this method.
-        params_sudo = self.env["ir.config_parameter"].sudo()
-        seed = f"{params_sudo.get_param('database.uuid')}:customers:{self._name}:{self.id}"
-        digest = hashlib.sha256(seed.encode()).hexdigest()
-        return (const.IDEMPOTENCY_KEY_PREFIX + digest)[: const.IDEMPOTENCY_KEY_MAX_LENGTH]
+        return idempotency_key(self.env, f"customers:{self._name}:{self.id}")
 
     def _gocardless_main_email(self):
         """The first address of the main email field, or False."""
@@ -579,8 +563,7 @@ class ResPartner(models.Model):
         # exception, a Supervisor's push of a contact they have just created, makes its link
         # here as superuser, after the same checks as the push itself.
         self._gocardless_check_push_rights()
-        is_manager = self.env.su or self.env.user.has_group(const.GROUP_MANAGER)
-        if mandates and not is_manager:
+        if mandates and not is_manager(self.env):
             raise AccessError(_("Only GoCardless Managers can link mandates to a contact."))
         Customer = self.env["gocardless.customer"]
         # one indexed lookup next to the customer's POST/GET: a clear message rather than the
@@ -598,7 +581,7 @@ class ResPartner(models.Model):
             )
         vals = Customer._gocardless_vals_from_api(data)
         vals.update(account_id=account.id, partner_id=self.id, last_synced_at=fields.Datetime.now())
-        if is_manager:
+        if is_manager(self.env):
             customer = Customer.create(vals)
         else:
             customer_sudo = Customer.sudo().create(vals)
@@ -671,13 +654,7 @@ class ResPartner(models.Model):
         still be lost, running the action again links the same customers: each creation
         carries the contact's idempotency key.
         """
-        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can create existing contacts in GoCardless. Ask "
-                    "an administrator for the GoCardless Manager right."
-                )
-            )
+        check_manager(self.env, _("create existing contacts in GoCardless"))
         self.check_access("write")
         self._gocardless_lock()
         result = PushResult()

@@ -6,7 +6,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
 from odoo.tools.misc import file_open
 
-from ..models.gocardless_customer_sync import SYNC_LOCK_CLASS
+from ..const import LOCK_CUSTOMER_SYNC
 from .common import GoCardlessCase, GoCardlessEmulatorMixin
 
 
@@ -519,7 +519,7 @@ class TestCustomerSyncFaults(CustomerSyncMixin, GoCardlessEmulatorMixin, HttpCas
         # another session (another worker running a sync) holds the account's lock
         other = db_connect(self.env.cr.dbname).cursor()
         try:
-            other.execute("SELECT pg_advisory_lock(%s, %s)", [SYNC_LOCK_CLASS, self.account.id])
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_CUSTOMER_SYNC, self.account.id])
             message = self._sync_expecting_error()
             self.assertIn("already running", message)
             self.assertFalse(self._links())

@@ -1,9 +1,9 @@
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
-from .. import const
+from ..common import check_manager
 from ..services.api import GoCardlessError
 from ..services.matching import normalize_email
 
@@ -62,13 +62,7 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
 
     # -- steps ---------------------------------------------------------------------------
     def _check_manager(self):
-        if not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can link contacts to GoCardless customers by "
-                    "hand. Ask an administrator for the GoCardless Manager right."
-                )
-            )
+        check_manager(self.env, _("link contacts to GoCardless customers by hand"))
 
     def _reopen(self):
         return {

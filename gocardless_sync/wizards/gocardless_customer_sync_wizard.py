@@ -2,6 +2,7 @@ from collections import Counter
 
 from odoo import _, api, fields, models
 
+from ..common import notification
 from ..services import matching
 
 
@@ -116,20 +117,16 @@ class GoCardlessCustomerSyncWizard(models.TransientModel):
             self.account_id, self.missing_policy, trigger="manual"
         )
         problems = bool(log.ambiguous_count or log.extra_email_count or log.warning_message)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if problems else "success",
-                "title": _("GoCardless customers synced"),
-                "message": " ".join(filter(None, [log._counts_text(), log.warning_message])),
-                "sticky": problems,
-                "next": {
-                    "type": "ir.actions.act_window",
-                    "res_model": "gocardless.sync.log",
-                    "res_id": log.id,
-                    "views": [(False, "form")],
-                    "target": "current",
-                },
+        return notification(
+            _("GoCardless customers synced"),
+            " ".join(filter(None, [log._counts_text(), log.warning_message])),
+            kind="warning" if problems else "success",
+            sticky=problems,
+            next_action={
+                "type": "ir.actions.act_window",
+                "res_model": "gocardless.sync.log",
+                "res_id": log.id,
+                "views": [(False, "form")],
+                "target": "current",
             },
-        }
+        )

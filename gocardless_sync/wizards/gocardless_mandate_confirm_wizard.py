@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
 
-from .. import const
+from ..common import check_manager
 
 ACTIONS = [("remove", "Remove from the contact"), ("cancel", "Cancel in GoCardless")]
 
@@ -59,13 +58,8 @@ class GoCardlessMandateConfirmWizard(models.TransientModel):
         that a user who may not do it is told at once, not after confirming)."""
         mandate.ensure_one()
         mandate.check_access("write")
-        if action == "cancel" and not (self.env.su or self.env.user.has_group(const.GROUP_MANAGER)):
-            raise AccessError(
-                _(
-                    "Only GoCardless Managers can cancel mandates. Ask an administrator for the "
-                    "GoCardless Manager right."
-                )
-            )
+        if action == "cancel":
+            check_manager(self.env, _("cancel mandates"))
         wizard = self.create({"mandate_id": mandate.id, "action": action})
         return {
             "type": "ir.actions.act_window",
