@@ -13,3 +13,4 @@ from . import test_balance_export
 from . import test_payment_recording
 from . import test_payment_collection
 from . import test_payment_security
+from . import test_minor_units

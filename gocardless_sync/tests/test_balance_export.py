@@ -155,15 +155,19 @@ class TestBalanceExport(GoCardlessPaymentCase):
         self._invoice(partner, 20.0, self.gbp)
         self._mandate(partner)
         first = self._export(partner)
-        second = self._export(partner)
-        self.assertFalse(second.line_ids)
+        # another customer's balance, so that the second export has a line (and a batch)
+        other = self._partner("Other", email="other@example.com")
+        self._invoice(other, 5.0, self.gbp)
+        self._mandate(other)
+        second = self._export(partner | other)
+        self.assertEqual(second.line_ids.partner_id, other)
         skip = self._skip(second, partner)
         self.assertEqual(skip.reason, "pending_export")
         self.assertIn(first.line_ids.reference, skip.detail)
         # once recorded in Odoo the balance is paid: nothing due any more
-        first.with_user(self.gc_accountant).action_record_payments()
-        third = self._export(partner)
-        self.assertEqual(self._skip(third, partner).reason, "nothing_due")
+        (first | second).with_user(self.gc_accountant).action_record_payments()
+        self.assertFalse(self._export(partner))
+        self.assertIn("Nothing due or in credit (1)", self.export_action["params"]["message"])
 
     def test_commercial_entity_and_mandate_choice(self):
         company = self._partner("Acme Group", is_company=True, email="acme@example.com")
@@ -225,7 +229,7 @@ class TestBalanceExport(GoCardlessPaymentCase):
         unlinked = self._partner("Unlinked", email="unlinked@example.com")
         self._invoice(unlinked, 10.0, self.gbp)
         action = self.account.with_user(self.gc_accountant).action_export_balances()
-        batch = self.env["gocardless.export"].browse(action["res_id"])
+        batch = self._batch_of(action)
         self.assertEqual(batch.line_ids.partner_id, linked)
         self.assertNotIn(unlinked, batch.skip_ids.partner_id)
         self.assertEqual(self.account.export_count, 1)
@@ -249,8 +253,7 @@ class TestBalanceExport(GoCardlessPaymentCase):
             .with_context(active_model="res.partner", active_ids=partner.ids, active_id=partner.id)
             .run()
         )
-        self.assertEqual(action["res_model"], "gocardless.export")
-        batch = self.env["gocardless.export"].browse(action["res_id"])
+        batch = self._batch_of(action)
         self.assertEqual(to_decimal(batch.line_ids.amount, self.gbp), Decimal("12.50"))
 
     def test_batch_with_payments_cannot_be_deleted(self):
@@ -405,15 +408,16 @@ class TestExportQueries(GoCardlessPaymentCase):
         income = self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("account_type", "=", "income")], limit=1
         )
+        debits = [Decimal(1000 + n) / 100 for n in range(count)]  # 10.00, 10.01, ...
         lines = [
             (0, 0, {"account_id": receivable.id, "partner_id": partner.id,
-                    "debit": 10.0 + n / 100, "credit": 0.0, "name": "Balance"})
-            for n, partner in enumerate(partners)
+                    "debit": float(debit), "credit": 0.0, "name": "Balance"})
+            for debit, partner in zip(debits, partners, strict=True)
         ]  # fmt: skip
-        total = sum(line[2]["debit"] for line in lines)
         lines.append(
-            (0, 0, {"account_id": income.id, "debit": 0.0, "credit": total, "name": "Sales"})
-        )
+            (0, 0, {"account_id": income.id, "debit": 0.0, "credit": float(sum(debits)),
+                    "name": "Sales"})
+        )  # fmt: skip
         move = self.env["account.move"].create(
             {
                 "move_type": "entry",
