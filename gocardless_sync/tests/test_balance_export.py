@@ -150,6 +150,57 @@ class TestBalanceExport(GoCardlessPaymentCase):
         self.assertEqual(self._skip(batch, in_credit).detail, "In credit")
         self.assertEqual(batch.skip_count, 7)
 
+    def test_exporting_says_what_came_out(self):
+        good = self._partner("Good", email="good@example.com")
+        self._invoice(good, 10.0, self.gbp)
+        self._mandate(good)
+        other = self._partner("Other Good", email="other-good@example.com")
+        self._invoice(other, 11.0, self.gbp)
+        self._mandate(other)
+        no_mandate = self._partner("No Mandate", email="none@example.com")
+        self._invoice(no_mandate, 12.0, self.gbp)
+        batch = self._export(good | no_mandate)
+        params = self.export_action["params"]
+        self.assertEqual(params["type"], "success")
+        self.assertEqual(params["title"], batch.name)
+        self.assertEqual(
+            params["message"],
+            f"{batch.name} created: 1 line to collect; 1 balance skipped (No mandate (1)).",
+        )
+        # the toast then opens the batch
+        self.assertEqual(params["next"]["res_model"], "gocardless.export")
+        self.assertEqual(params["next"]["res_id"], batch.id)
+        batch.unlink()
+        batch = self._export(good | other)
+        self.assertEqual(
+            self.export_action["params"]["message"], f"{batch.name} created: 2 lines to collect."
+        )
+
+    def test_nothing_to_collect_creates_no_batch_and_says_why(self):
+        no_mandate = self._partner("No Mandate", email="none@example.com")
+        self._invoice(no_mandate, 10.0, self.gbp)
+        other = self._partner("No Mandate Either", email="neither@example.com")
+        self._invoice(other, 10.0, self.gbp)
+        nothing = self._partner("Nothing", email="nothing@example.com")
+        self._mandate(nothing)
+        exports = self.env["gocardless.export"].search_count([])
+        self.assertFalse(self._export(no_mandate | other | nothing))
+        self.assertEqual(self.env["gocardless.export"].search_count([]), exports)
+        params = self.export_action["params"]
+        self.assertEqual(params["type"], "warning")
+        self.assertTrue(params["sticky"])
+        self.assertNotIn("next", params)
+        self.assertEqual(
+            params["message"],
+            "Nothing to collect, so no batch was created. Balances left out: No mandate (2), "
+            "Nothing due or in credit (1).",
+        )
+        # from the integration screen too
+        action = self.account.with_user(self.gc_accountant).action_export_balances()
+        self.assertFalse(self._batch_of(action))
+        self.assertIn("Nothing due or in credit (1)", action["params"]["message"])
+        self.assertEqual(self.env["gocardless.export"].search_count([]), exports)
+
     def test_a_balance_already_being_collected_is_skipped(self):
         partner = self._partner("Twice", email="twice@example.com")
         self._invoice(partner, 20.0, self.gbp)
