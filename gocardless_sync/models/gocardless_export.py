@@ -18,6 +18,8 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
@@ -104,6 +106,14 @@ class GoCardlessExport(models.Model):
         "currency's decimals (10.50 is ten pounds fifty, not 1050 pence); charge dates are "
         "YYYY-MM-DD, empty for as soon as possible; payment.metadata.odoo_ref is the line's "
         "reference.",
+    )
+    lock_count = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Technical: how many transactions took the batch's lock (see "
+        "_gocardless_try_lock); each one raises it, so that the next one can tell whether it "
+        "sees what the previous one wrote.",
     )
     xlsx_attachment_id = fields.Many2one(
         "ir.attachment",
@@ -285,19 +295,63 @@ class GoCardlessExport(models.Model):
                 ) from error
 
     def _lock(self):
-        """Refuse a second recording or collection of the same batch running at once."""
+        """Take the batch's lock (``_gocardless_try_lock``) or refuse at once: a second
+        recording, collection or refresh of the batch, or GoCardless events about it being
+        applied, right now. Once this transaction commits, the events that waited for the
+        lock are applied (the retry scheduled action is triggered)."""
         self.ensure_one()
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, self.id]
-        )
-        if not self.env.cr.fetchone()[0]:
+        if not self._gocardless_try_lock():
             raise UserError(
                 _(
-                    "%(batch)s is being recorded or collected right now (by another user or "
-                    "another tab). Wait for it to finish, then reload the page.",
+                    "%(batch)s is being recorded, collected or refreshed right now (by another "
+                    "user or another tab), or GoCardless is reporting on its payments. Wait a "
+                    "moment, then reload the page and try again.",
                     batch=self.name,
                 )
             )
+        self.env["gocardless.event"]._gocardless_trigger_retry()
+
+    def _gocardless_try_lock(self):
+        """Take the batch's lock for the current transaction; False when another transaction
+        holds it, or held it and committed after this one began. Never waits.
+
+        The lock is ``pg_try_advisory_xact_lock(EXPORT_LOCK_CLASS, batch id)``, a PostgreSQL
+        lock (several Odoo servers may run), released when the transaction ends. Everything
+        that writes the batch's GoCardless payments holds it: collecting, recording and
+        refreshing the batch, and applying GoCardless events about its payments (webhooks,
+        polling, the retry), so that none of them writes what another is writing (Odoo logged
+        "duplicate key" and "could not serialize" errors when a webhook came during a
+        collection).
+
+        The advisory lock alone is not enough: under Odoo's REPEATABLE READ isolation, a
+        transaction that began before the previous holder committed does not see what that
+        holder wrote, and would write it again. So every holder also writes the batch's
+        ``lock_count`` (row locked with NOWAIT): when the previous holder committed after
+        this transaction began, that write meets a serialization failure, which is caught
+        (not logged) and answered as "busy"; the caller tries again in a new transaction.
+        """
+        self.ensure_one()
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, self.id])
+        if not cr.fetchone()[0]:
+            return False
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """
+                    UPDATE gocardless_export SET lock_count = COALESCE(lock_count, 0) + 1
+                     WHERE id = (
+                        SELECT id FROM gocardless_export WHERE id = %s FOR NO KEY UPDATE NOWAIT
+                    )
+                    """,
+                    [self.id],
+                    log_exceptions=False,
+                )
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            _logger.info("GoCardless export %s changed meanwhile: lock refused", self.id)
+            return False
+        self.invalidate_recordset(["lock_count"])
+        return True
 
     # -- the export ----------------------------------------------------------------------
     @api.model
@@ -1390,6 +1444,7 @@ class GoCardlessExport(models.Model):
         lines = self.line_ids
         if not lines:
             return self.env["gocardless.payment"]
+        self._lock()  # it writes the batch's payments, as a collection or an event would
         by_ref = {line.reference: line for line in lines if not line.excluded}
         excluded_refs = set(lines.filtered("excluded").mapped("reference"))
         known = set(lines.gocardless_payment_ids.mapped("gocardless_id"))

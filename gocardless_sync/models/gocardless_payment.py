@@ -510,8 +510,11 @@ class GoCardlessPayment(models.Model):
 
     # -- actions -------------------------------------------------------------------------
     def action_refresh(self):
-        """Read these payments from GoCardless again (GoCardless Manager)."""
+        """Read these payments from GoCardless again (GoCardless Manager), under the lock of
+        their balance exports (see ``gocardless.export._gocardless_try_lock``)."""
         self.check_access("write")
+        for batch in self.export_id:
+            batch._lock()
         for account in self.account_id:
             payments = self.filtered(lambda p, account=account: p.account_id == account)
             api = account._gocardless_api()
