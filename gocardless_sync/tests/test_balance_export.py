@@ -386,6 +386,19 @@ class TestExportFiles(GoCardlessPaymentCase):
                         self.assertEqual(cell.data_type, "s")
                         self.assertEqual(cell.number_format, "@")
                     self.assertLessEqual(len(str(cell.value or "")), 100)
+        # every column is as wide as its longest cell (plus a margin), within bounds; the
+        # header row stays visible
+        self.assertEqual(sheet.freeze_panes, "A2")
+        for index, column in enumerate(const.BULK_IMPORT_COLUMNS, start=1):
+            with self.subTest(width=column):
+                letter = openpyxl.utils.get_column_letter(index)
+                longest = max(len(str(row[index - 1].value or "")) for row in rows)
+                self.assertEqual(
+                    sheet.column_dimensions[letter].width,
+                    min(60, max(8, longest + 2)),
+                )
+        self.assertEqual(sheet.column_dimensions["E"].width, 60)  # 100 characters: capped
+        self.assertEqual(sheet.column_dimensions["A"].width, len(a.gocardless_id) + 2)
 
     def test_formulas_from_customer_names_are_never_formulas(self):
         """Names come from GoCardless customers (anyone with a payment page writes them):
