@@ -11,7 +11,7 @@ queries it ran}`` plus facts about the result, among them ``xlsx_download_second
 of the first XLSX download, which builds that file (not part of the export, not in
 "seconds").
 
-DESIGN.md's target: at most 0.25x the baseline (a bare ``res.partner.create`` of 10,000
+The target: at most 0.25x the baseline (a bare ``res.partner.create`` of 10,000
 partners in the same run). The data is created in the caller's transaction; the caller
 decides whether to roll it back (the harness does).
 
