@@ -144,6 +144,19 @@ SCHEME_CURRENCY = {
     "sepa_core": "EUR",
 }
 SUPPORTED_CURRENCIES = frozenset(SCHEME_CURRENCY.values())
+# The ISO 4217 minor unit (number of decimals) of every currency GoCardless collects. Amounts
+# at the API are integers in this unit (1050 = 10.50 GBP), and the files carry amounts with
+# these decimals, whatever rounding an administrator gives the currency in Odoo.
+CURRENCY_MINOR_UNITS = {
+    "AUD": 2,
+    "CAD": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "NZD": 2,
+    "SEK": 2,
+    "USD": 2,
+}
 
 # Metadata limits on every resource.
 METADATA_MAX_KEYS = 3

@@ -1,7 +1,13 @@
-"""Small conversions between GoCardless JSON values and Odoo field values."""
+"""Small conversions between GoCardless JSON values and Odoo field values, and a chatter
+note that cannot fail the action it reports."""
 
+import logging
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from . import const
+
+_logger = logging.getLogger(__name__)
 
 
 def parse_datetime(value):
@@ -44,34 +50,98 @@ def changed_vals(record, vals):
 
 
 # -- money: Decimal in the code, integer minor units for the API -------------------------
+# Two precisions meet here. Odoo's own, the currency's rounding (which an administrator can
+# change), for what Odoo stores and sums: ``to_decimal``. GoCardless's, the ISO 4217 minor
+# unit of ``const.CURRENCY_MINOR_UNITS``, for everything sent to or read from GoCardless (API
+# amounts, the bulk-import files): ``minor_unit`` and the functions after it. Never float
+# arithmetic on amounts, never Odoo's rounding at the API.
 
 
-def _quantum(currency):
-    return Decimal(1).scaleb(-currency.decimal_places)
+def _quantum(decimals):
+    return Decimal(1).scaleb(-decimals)
 
 
 def to_decimal(value, currency):
     """An amount (float from the ORM, Decimal, int or str) as a Decimal rounded like
-    ``currency`` (``res.currency``): 0.1 + 0.2 -> Decimal("0.30"), never 0.30000000000000004.
+    ``currency`` in Odoo (``res.currency``): 0.1 + 0.2 -> Decimal("0.30"), never
+    0.30000000000000004.
 
     Floats go through ``currency.round`` (Odoo's half-up rounding with its float tolerance)
     and their shortest ``repr``, which is exact for every amount a currency can hold.
     """
     if isinstance(value, float):
         value = repr(currency.round(value))
-    return Decimal(value or 0).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+    return Decimal(value or 0).quantize(_quantum(currency.decimal_places), rounding=ROUND_HALF_UP)
+
+
+def minor_unit(currency):
+    """The ISO 4217 minor unit (number of decimals) GoCardless uses for ``currency``, a
+    ``res.currency`` or an ISO code (2 for GBP). ValueError for a currency GoCardless does
+    not collect."""
+    code = currency if isinstance(currency, str) else currency.name
+    try:
+        return const.CURRENCY_MINOR_UNITS[code]
+    except KeyError:
+        raise ValueError(f"GoCardless does not collect {code}") from None
+
+
+def to_gocardless_amount(value, currency):
+    """An Odoo amount as GoCardless can collect it: a Decimal with the currency's ISO
+    decimals. An amount with more decimals (Odoo's rounding set finer than the ISO unit) is
+    rounded DOWN, toward zero (25.505 -> 25.50), so that never more than a balance is
+    collected; it is never scaled."""
+    return to_decimal(value, currency).quantize(_quantum(minor_unit(currency)), rounding=ROUND_DOWN)
 
 
 def to_minor_units(amount, currency):
-    """Decimal major units -> integer minor units for the API (10.50 GBP -> 1050)."""
-    return int(to_decimal(amount, currency).scaleb(currency.decimal_places))
+    """Major units -> integer minor units for the API (10.50 GBP -> 1050), with the ISO
+    decimals of ``currency`` whatever its rounding in Odoo. ValueError when the amount has
+    more decimals than that unit: round it first (``to_gocardless_amount``), visibly."""
+    decimals = minor_unit(currency)
+    exact = to_decimal(amount, currency)
+    if exact != exact.quantize(_quantum(decimals)):
+        raise ValueError(f"{exact} {currency.name} has more than {decimals} decimals")
+    return int(exact.scaleb(decimals))
 
 
 def from_minor_units(value, currency):
-    """Integer minor units from the API -> Decimal major units (1050 -> Decimal("10.50"))."""
-    return to_decimal(Decimal(int(value)).scaleb(-currency.decimal_places), currency)
+    """Minor units from the API (an int, or a string such as "1050" or "1050.0") -> Decimal
+    major units with the ISO decimals of ``currency`` (1050 GBP -> Decimal("10.50"))."""
+    decimals = minor_unit(currency)
+    units = Decimal(str(value if value is not None else 0))
+    if units != units.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number of minor units")
+    return units.scaleb(-decimals).quantize(_quantum(decimals))
 
 
 def format_amount(amount, currency):
-    """Plain major units with the currency's decimals, no grouping: "1234567.89"."""
-    return f"{to_decimal(amount, currency):f}"
+    """An amount as GoCardless reads it in files and messages: plain major units with the
+    currency's ISO decimals, no grouping: "1234567.89"."""
+    return f"{to_gocardless_amount(amount, currency):f}"
+
+
+# -- chatter -------------------------------------------------------------------------------
+
+
+def post_note(record, body, **kwargs):
+    """Post ``body`` in the chatter of ``record`` (one record) as the current user, and never
+    fail: return the message, or an empty ``mail.message`` recordset.
+
+    A note reports what an action did, often after GoCardless did it; it must never be able
+    to undo that action. Odoo refuses a message from a user without email address ("configure
+    the sender's email address") except as superuser, so the note is posted through
+    ``record_sudo`` with the current user's partner as its author (the user did the action and
+    may read the record). Any other failure is logged and only the note is dropped (its own
+    savepoint is rolled back).
+    """
+    env = record.env
+    try:
+        with env.cr.savepoint():
+            record_sudo = record.sudo()
+            message_sudo = record_sudo.message_post(
+                body=body, author_id=env.user.partner_id.id, **kwargs
+            )
+            return message_sudo.sudo(False)
+    except Exception:  # a note must not fail the action it reports
+        _logger.exception("Could not post a note on %s: %s", record, body)
+        return env["mail.message"]

@@ -14,6 +14,7 @@ Usage: demo_data.py --database DB --addons-path PATHS --api-url URL --token T --
 
 import argparse
 from datetime import date, timedelta
+from decimal import Decimal
 
 from gocardless_emulator.demo import demo_customers
 
@@ -121,7 +122,9 @@ def create_invoices(env, company, partners, currencies):
     vals_list = []
     for number, (partner, currency) in enumerate(partners):
         for invoice in range(1 + number % 2):
-            amount = 25 + (number * 37 + invoice * 11) % 400 + (number % 100) / 100
+            # in cents, as integers: no float arithmetic on amounts
+            cents = 2500 + (number * 37 + invoice * 11) % 400 * 100 + number % 100
+            amount = Decimal(cents) / 100
             vals_list.append(
                 {
                     "move_type": "out_invoice",
@@ -133,7 +136,7 @@ def create_invoices(env, company, partners, currencies):
                             {
                                 "name": "Monthly service" if invoice == 0 else "Consumables",
                                 "quantity": 1,
-                                "price_unit": round(amount, 2),
+                                "price_unit": float(amount),
                                 "tax_ids": [Command.clear()],
                             }
                         )

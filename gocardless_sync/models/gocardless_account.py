@@ -432,8 +432,7 @@ class GoCardlessAccount(models.Model):
             raise UserError(
                 _("No contact is linked to a GoCardless customer yet: run Sync customers first.")
             )
-        batch = self.env["gocardless.export"]._gocardless_export(self, partners)
-        return batch._get_records_action(name=batch.name, context={})
+        return self.env["gocardless.export"]._gocardless_export_action(self, partners)
 
     def action_open_exports(self):
         self.ensure_one()

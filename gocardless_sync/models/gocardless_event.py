@@ -31,11 +31,27 @@ MAX_ATTEMPTS = 10
 # The first polling of an account reads the events of this many hours only: the customer
 # sync brings the current state; polling is there to catch up with missed webhooks.
 FIRST_POLL_HOURS = 24
+# Events that waited for a balance export's lock are tried again after this long (also when
+# the lock's holder does not trigger the retry itself).
+BUSY_RETRY_DELAY = timedelta(minutes=1)
+# The balance exports whose lock this transaction was refused (cursor.postcommit.data key).
+REFUSED_LOCKS_KEY = "gocardless_sync.refused_export_locks"
 
 
-class FetchDeferred(Exception):
+class Deferred(Exception):
+    """The event cannot be applied now: it stays "To apply" (no attempt counted), with the
+    exception's text as its note, for the retry scheduled action."""
+
+
+class FetchDeferred(Deferred):
     """Applying the event needs a GoCardless API call, which a webhook delivery leaves to
     the retry scheduled action (the delivery must be answered quickly)."""
+
+
+class BatchBusy(Deferred):
+    """The event is about payments of a balance export whose lock another transaction
+    holds (a collection, a recording, a refresh, other events): applying it now would write
+    what that transaction writes."""
 
 
 class GoCardlessEvent(models.Model):
@@ -180,19 +196,33 @@ class GoCardlessEvent(models.Model):
         events = self.with_context(gocardless_event_fetch=fetch).sorted(
             lambda event: (event._created_at_key(), event.id)
         )
+        left, busy = self.browse(), False
         for index, event in enumerate(events):
             if budget is not None and time.monotonic() - start > budget:
-                return events[index:]
-            event._gocardless_process_one()
-        return self.browse()
+                left = events[index:]
+                break
+            busy = isinstance(event._gocardless_process_one(), BatchBusy) or busy
+        if busy:
+            self._gocardless_trigger_retry(BUSY_RETRY_DELAY)
+        return left
+
+    @api.model
+    def _gocardless_trigger_retry(self, delay=None):
+        """Ask the scheduled action "GoCardless: retry events" to run once this transaction
+        commits, or ``delay`` (a timedelta) later."""
+        at = fields.Datetime.now() + delay if delay else None
+        self.env.ref("gocardless_sync.ir_cron_gocardless_retry_events")._trigger(at)
 
     def _gocardless_process_one(self):
+        """Apply this event in a savepoint; return the ``Deferred`` exception when it has to
+        wait, else None."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 state, note = self._gocardless_apply()
-        except FetchDeferred as deferred:
+        except Deferred as deferred:
             self.note = str(deferred)
+            return deferred
         except (GoCardlessError, UserError) as error:
             message = (
                 self.account_id._gocardless_error_message(error)
@@ -307,6 +337,7 @@ class GoCardlessEvent(models.Model):
         payment_id = self.resource_gocardless_id
         payment = self.env["gocardless.payment"]._gocardless_find(self.company_id, payment_id)
         note = False
+        self._gocardless_wait_for(payment.export_id)
         if not payment:
             try:
                 data = self._gocardless_fetch("payments", payment_id)
@@ -357,6 +388,7 @@ class GoCardlessEvent(models.Model):
                     ("excluded", "=", False),
                 ]
             )
+        self._gocardless_wait_for(lines.export_id)
         mandate_id = (data.get("links") or {}).get("mandate")
         known_mandate = bool(mandate_id) and bool(
             self.env["gocardless.mandate"]._gocardless_find(account.company_id, mandate_id)
@@ -367,6 +399,27 @@ class GoCardlessEvent(models.Model):
             account, [data], {line.reference: line for line in lines}
         )
         return created or updated
+
+    def _gocardless_wait_for(self, batches):
+        """Take the lock of the balance exports whose payments this event writes (see
+        ``gocardless.export._gocardless_try_lock``), or raise ``BatchBusy``: the event then
+        waits for the retry, and nothing conflicts with the running collection.
+
+        A batch refused once stays refused until this transaction ends (remembered in the
+        cursor's per-transaction ``postcommit.data``): if its holder commits meanwhile, this
+        transaction does not see what it wrote, and asking again would only cost queries."""
+        refused = self.env.cr.postcommit.data.setdefault(REFUSED_LOCKS_KEY, set())
+        for batch in batches:
+            if batch.id in refused or not batch._gocardless_try_lock():
+                refused.add(batch.id)
+                raise BatchBusy(
+                    _(
+                        "Waiting for %(batch)s, which is being collected, recorded or "
+                        'refreshed right now: the scheduled action "GoCardless: retry '
+                        'events" applies this event once that is done.',
+                        batch=batch.name,
+                    )
+                )
 
     def _gocardless_apply_customers(self):
         customer = self.env["gocardless.customer"]._gocardless_find(

@@ -18,6 +18,8 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
@@ -27,7 +29,13 @@ from ..services import export_files
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
 from ..tools import format_amount as plain_amount
-from ..tools import to_decimal, to_minor_units
+from ..tools import (
+    minor_unit,
+    post_note,
+    to_decimal,
+    to_gocardless_amount,
+    to_minor_units,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -98,6 +106,14 @@ class GoCardlessExport(models.Model):
         "currency's decimals (10.50 is ten pounds fifty, not 1050 pence); charge dates are "
         "YYYY-MM-DD, empty for as soon as possible; payment.metadata.odoo_ref is the line's "
         "reference.",
+    )
+    lock_count = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Technical: how many transactions took the batch's lock (see "
+        "_gocardless_try_lock); each one raises it, so that the next one can tell whether it "
+        "sees what the previous one wrote.",
     )
     xlsx_attachment_id = fields.Many2one(
         "ir.attachment",
@@ -279,25 +295,143 @@ class GoCardlessExport(models.Model):
                 ) from error
 
     def _lock(self):
-        """Refuse a second recording or collection of the same batch running at once."""
+        """Take the batch's lock (``_gocardless_try_lock``) or refuse at once: a second
+        recording, collection or refresh of the batch, or GoCardless events about it being
+        applied, right now. Once this transaction commits, the events that waited for the
+        lock are applied (the retry scheduled action is triggered)."""
         self.ensure_one()
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, self.id]
-        )
-        if not self.env.cr.fetchone()[0]:
+        if not self._gocardless_try_lock():
             raise UserError(
                 _(
-                    "%(batch)s is being recorded or collected right now (by another user or "
-                    "another tab). Wait for it to finish, then reload the page.",
+                    "%(batch)s is being recorded, collected or refreshed right now (by another "
+                    "user or another tab), or GoCardless is reporting on its payments. Wait a "
+                    "moment, then reload the page and try again.",
                     batch=self.name,
                 )
             )
+        self.env["gocardless.event"]._gocardless_trigger_retry()
+
+    def _gocardless_try_lock(self):
+        """Take the batch's lock for the current transaction; False when another transaction
+        holds it, or held it and committed after this one began. Never waits.
+
+        The lock is ``pg_try_advisory_xact_lock(EXPORT_LOCK_CLASS, batch id)``, a PostgreSQL
+        lock (several Odoo servers may run), released when the transaction ends. Everything
+        that writes the batch's GoCardless payments holds it: collecting, recording and
+        refreshing the batch, and applying GoCardless events about its payments (webhooks,
+        polling, the retry), so that none of them writes what another is writing (Odoo logged
+        "duplicate key" and "could not serialize" errors when a webhook came during a
+        collection).
+
+        The advisory lock alone is not enough: under Odoo's REPEATABLE READ isolation, a
+        transaction that began before the previous holder committed does not see what that
+        holder wrote, and would write it again. So every holder also writes the batch's
+        ``lock_count`` (row locked with NOWAIT): when the previous holder committed after
+        this transaction began, that write meets a serialization failure, which is caught
+        (not logged) and answered as "busy"; the caller tries again in a new transaction.
+        """
+        self.ensure_one()
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, self.id])
+        if not cr.fetchone()[0]:
+            return False
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """
+                    UPDATE gocardless_export SET lock_count = COALESCE(lock_count, 0) + 1
+                     WHERE id = (
+                        SELECT id FROM gocardless_export WHERE id = %s FOR NO KEY UPDATE NOWAIT
+                    )
+                    """,
+                    [self.id],
+                    log_exceptions=False,
+                )
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            _logger.info("GoCardless export %s changed meanwhile: lock refused", self.id)
+            return False
+        self.invalidate_recordset(["lock_count"])
+        return True
 
     # -- the export ----------------------------------------------------------------------
     @api.model
+    def _gocardless_export_action(self, account, partners, charge_date=None):
+        """Export the balances of ``partners`` for ``account`` and say what came out: a toast
+        with the numbers of lines and of skipped balances, which then opens the batch; or,
+        when nothing can be collected, no batch at all and a toast that says why (each reason
+        with its count)."""
+        batch, plan = self._gocardless_export(account, partners, charge_date)
+        left_out = self._gocardless_skip_summary(plan["skips"])
+        if not batch:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "title": _("Balance export"),
+                    "message": _(
+                        "Nothing to collect, so no batch was created. Balances left out: "
+                        "%(reasons)s.",
+                        reasons=left_out,
+                    ),
+                    "sticky": True,
+                },
+            }
+        count = len(plan["lines"])
+        lines = (
+            _("1 line to collect") if count == 1 else _("%(count)s lines to collect", count=count)
+        )
+        skipped = len(plan["skips"])
+        if not skipped:
+            message = _("%(batch)s created: %(lines)s.", batch=batch.name, lines=lines)
+        else:
+            message = _(
+                "%(batch)s created: %(lines)s; %(skipped)s (%(reasons)s).",
+                batch=batch.name,
+                lines=lines,
+                skipped=(
+                    _("1 balance skipped")
+                    if skipped == 1
+                    else _("%(count)s balances skipped", count=skipped)
+                ),
+                reasons=left_out,
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": batch.name,
+                "message": message,
+                "sticky": False,
+                "next": batch._get_records_action(name=batch.name, context={}),
+            },
+        }
+
+    @api.model
+    def _gocardless_skip_summary(self, skips):
+        """'No mandate (2), Nothing due or in credit (1)': the reasons of planned skips with
+        their counts, in the order of const.EXPORT_SKIP_REASONS."""
+        labels = dict(
+            self.env["gocardless.export.skip"]._fields["reason"]._description_selection(self.env)
+        )
+        counts = defaultdict(int)
+        for skip in skips:
+            counts[skip["reason"]] += 1
+        parts = []
+        for reason in labels:
+            if counts[reason]:
+                parts.append(
+                    _("%(reason)s (%(count)s)", reason=labels[reason], count=counts[reason])
+                )
+        return ", ".join(parts)
+
+    @api.model
     def _gocardless_export(self, account, partners, charge_date=None):
-        """Create the export batch of ``partners`` (any contacts: their commercial entities
-        are exported) for ``account``; return it.
+        """Export the balances of ``partners`` (any contacts: their commercial entities are
+        exported) for ``account``; return ``(batch, plan)`` (see ``_gocardless_plan``). When
+        no balance can be collected, no batch is created: ``batch`` is empty and the plan's
+        skipped balances say why.
 
         The number of queries does not depend on the number of partners: one grouped read of
         the balances, one read each for the selection, the mandates, their contacts, the
@@ -311,8 +445,13 @@ class GoCardlessExport(models.Model):
         commercial_ids = self._gocardless_commercial_ids(partners)
         if not commercial_ids:
             raise UserError(_("Select at least one contact to export its balance."))
-        batch = self.create({"account_id": account.id, "charge_date": charge_date or False})
-        plan = self._gocardless_plan(account, commercial_ids, batch.charge_date)
+        charge_date = fields.Date.to_date(charge_date) if charge_date else False
+        self._check_charge_date(charge_date, fields.Date.context_today(self))
+        plan = self._gocardless_plan(account, commercial_ids, charge_date)
+        if not plan["lines"]:
+            _logger.info("GoCardless export: nothing to collect, %s skipped", len(plan["skips"]))
+            return self.browse(), plan
+        batch = self.create({"account_id": account.id, "charge_date": charge_date})
         description = _("Account balance")
         tag = self._gocardless_database_tag()
         for sequence, item in enumerate(plan["lines"], start=1):
@@ -332,6 +471,7 @@ class GoCardlessExport(models.Model):
                 "mandate_id": ("int4", [item["mandate"]["id"] for item in plan["lines"]]),
                 "currency_id": ("int4", [item["currency"].id for item in plan["lines"]]),
                 "amount": ("numeric", [item["amount"] for item in plan["lines"]]),
+                "balance": ("numeric", [item["balance"] for item in plan["lines"]]),
                 "charge_date": ("date", [item["charge_date"] or None for item in plan["lines"]]),
                 "description": ("varchar", [item["description"] for item in plan["lines"]]),
                 "note": ("varchar", [item["note"] or None for item in plan["lines"]]),
@@ -357,7 +497,7 @@ class GoCardlessExport(models.Model):
             len(plan["lines"]),
             len(plan["skips"]),
         )
-        return batch
+        return batch, plan
 
     @api.model
     def _gocardless_database_tag(self):
@@ -531,7 +671,11 @@ class GoCardlessExport(models.Model):
     @api.model
     def _gocardless_plan(self, account, commercial_ids, charge_date):
         """{"lines": [...], "skips": [...]}: what to collect and what to leave out, with
-        reasons (const.EXPORT_SKIP_REASONS). Lines are sorted by customer name, currency."""
+        reasons (const.EXPORT_SKIP_REASONS). Lines are sorted by customer name, currency.
+
+        A line's ``amount`` is what GoCardless collects: the open ``balance`` with the
+        currency's ISO decimals (``tools.to_gocardless_amount``: a balance with more decimals,
+        Odoo's rounding being finer, is rounded down and the line's note says so)."""
         company = account.company_id
         balances = self._gocardless_balances(company, commercial_ids)
         mandates, names = self._gocardless_mandates(account, commercial_ids)
@@ -577,6 +721,19 @@ class GoCardlessExport(models.Model):
                         amount,
                         "currency_not_supported",
                         _("GoCardless does not collect %(currency)s.", currency=code),
+                    )
+                elif to_gocardless_amount(amount, currency) <= 0:
+                    skip(
+                        partner_id,
+                        currency,
+                        amount,
+                        "nothing_due",
+                        _(
+                            "Less than the smallest amount GoCardless collects in "
+                            "%(currency)s (%(unit)s).",
+                            currency=code,
+                            unit=plain_amount(Decimal(1).scaleb(-minor_unit(currency)), currency),
+                        ),
                     )
                 elif not partner_mandates:
                     skip(
@@ -628,20 +785,42 @@ class GoCardlessExport(models.Model):
                     )
                 else:
                     mandate = self._gocardless_pick_mandate(partner_id, matching)
-                    date, note = self._gocardless_line_charge_date(charge_date, mandate)
+                    date, date_note = self._gocardless_line_charge_date(charge_date, mandate)
+                    collected = to_gocardless_amount(amount, currency)
                     lines.append(
                         {
                             "partner_id": partner_id,
                             "partner_name": names.get(partner_id, ""),
                             "currency": currency,
-                            "amount": amount,
+                            "amount": collected,
+                            "balance": amount,
                             "mandate": mandate,
                             "charge_date": date,
-                            "note": note,
+                            "note": self._gocardless_join_notes(
+                                self._gocardless_rounding_note(amount, collected, currency),
+                                date_note,
+                            ),
                         }
                     )
         lines.sort(key=lambda line: (line["partner_name"].lower(), line["currency"].name))
         return {"lines": lines, "skips": skips}
+
+    @api.model
+    def _gocardless_rounding_note(self, balance, amount, currency):
+        """The note of a line whose balance had to be rounded to the ISO unit, or False."""
+        if amount == to_decimal(balance, currency):
+            return False
+        return _(
+            "The open balance %(balance)s %(currency)s has more decimals than GoCardless "
+            "collects: %(amount)s is collected (rounded down).",
+            balance=f"{to_decimal(balance, currency):f}",
+            currency=currency.name,
+            amount=plain_amount(amount, currency),
+        )
+
+    @api.model
+    def _gocardless_join_notes(self, *notes):
+        return " ".join(note for note in notes if note) or False
 
     @api.model
     def _gocardless_mandate_states(self, mandates, status_labels):
@@ -685,7 +864,7 @@ class GoCardlessExport(models.Model):
             "customer.family_name": mandate["family_name"] or "",
             "customer.company_name": mandate["company_name"] or "",
             "customer.email": mandate["email"] or "",
-            "payment.amount": to_decimal(item["amount"], item["currency"]),
+            "payment.amount": to_gocardless_amount(item["amount"], item["currency"]),
             "payment.currency": item["currency"].name,
             "payment.description": item["description"],
             "payment.charge_date": item["charge_date"] or None,
@@ -750,7 +929,7 @@ class GoCardlessExport(models.Model):
             date, note = self._gocardless_line_charge_date(
                 self.charge_date, {"next_possible_charge_date": mandate.next_possible_charge_date}
             )
-            groups[(date, note)] |= line
+            groups[(date, line._gocardless_note(note))] |= line
         for (date, note), lines in groups.items():
             lines.write({"charge_date": date, "note": note})
         self._gocardless_store_files(self._gocardless_file_rows())
@@ -789,16 +968,21 @@ class GoCardlessExport(models.Model):
         open receivables when the batch says so. Not recorded: excluded lines, lines whose
         GoCardless payment failed, lines GoCardless refused at collection, and lines not yet
         collected whose customer's open balance is now below the line's amount (paid or
-        credited meanwhile). A second run records nothing and says so."""
+        credited meanwhile). A second run records nothing and says so.
+
+        Also the server action of the balance exports list: several batches at once, each
+        under its own lock, and ONE message with the totals recorded per currency."""
         self._check_manager()
         self._check_invoicing(_("Adding balances as payments"))
-        recorded = self.env["account.payment"]
-        refused = []
-        for batch in self:
+        for batch in self:  # every lock first: a busy batch stops the run before any change
             batch._lock()
+        recorded = self.env["account.payment"]
+        refused, batches = [], 0
+        for batch in self:
             batch_payments, batch_refused = batch._gocardless_record_payments()
             recorded |= batch_payments
             refused += batch_refused
+            batches += bool(batch_payments)
         refused_text = "; ".join(f"{line.reference}: {reason}" for line, reason in refused)
         if not recorded:
             message = _("Nothing to record: every line already has its Odoo payment.")
@@ -808,7 +992,26 @@ class GoCardlessExport(models.Model):
                     refused=refused_text,
                 )
             return self._notify(message, "warning" if refused else "info", sticky=bool(refused))
-        message = _("%(count)s payments recorded.", count=len(recorded))
+        totals = defaultdict(Decimal)
+        for payment in recorded:
+            totals[payment.currency_id] += to_decimal(payment.amount, payment.currency_id)
+        total_text = ", ".join(
+            format_amount(self.env, float(total), currency)
+            for currency, total in sorted(totals.items(), key=lambda item: item[0].name)
+        )
+        if len(recorded) == 1:
+            message = _("1 payment recorded (%(total)s).", total=total_text)
+        elif batches <= 1:
+            message = _(
+                "%(count)s payments recorded (%(total)s).", count=len(recorded), total=total_text
+            )
+        else:
+            message = _(
+                "%(count)s payments recorded in %(batches)s batches (%(total)s).",
+                count=len(recorded),
+                batches=batches,
+                total=total_text,
+            )
         if refused:
             message += " " + _("Not recorded: %(refused)s", refused=refused_text)
         return self._notify(message, "warning" if refused else "success", sticky=bool(refused))
@@ -879,13 +1082,15 @@ class GoCardlessExport(models.Model):
         to_record.gocardless_payment_id._gocardless_sync_account_payment()
         if self.reconcile_invoices:
             self._gocardless_reconcile(payments)
-        self.message_post(
-            body=_(
+        if len(payments) == 1:
+            note = _("1 payment added in %(journal)s.", journal=journal.display_name)
+        else:
+            note = _(
                 "%(count)s payments added in %(journal)s.",
                 count=len(payments),
                 journal=journal.display_name,
             )
-        )
+        post_note(self, note)
         return payments, refused
 
     def _gocardless_balance_problems(self, lines):
@@ -1033,9 +1238,21 @@ class GoCardlessExport(models.Model):
             )
             line.collect_error = message
             return message
+        try:
+            amount = to_minor_units(line.amount, line.currency_id)
+        except ValueError:
+            # a line exported before amounts followed the ISO unit
+            message = _(
+                "%(amount)s %(currency)s has more decimals than GoCardless collects: exclude "
+                "the line and export the balance again.",
+                amount=line.amount,
+                currency=line.currency_id.name,
+            )
+            line.collect_error = message
+            return message
         charge_date = self._gocardless_collect_charge_date(line)
         params = {
-            "amount": to_minor_units(line.amount, line.currency_id),
+            "amount": amount,
             "currency": line.currency_id.name,
             "description": line.description or line.reference,
             "links": {"mandate": mandate.gocardless_id},
@@ -1043,35 +1260,10 @@ class GoCardlessExport(models.Model):
         }
         if charge_date:
             params["charge_date"] = fields.Date.to_string(charge_date)
+        # every check that can fail is above: from here on, GoCardless may have created a
+        # payment, and nothing may undo Odoo's record of it
         try:
-            with self.env.cr.savepoint():
-                data = api.create_resource("payments", params, idempotency_key=line.reference)
-                ref = (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY)
-                if ref != line.reference:
-                    # the idempotency key was used for another payment (another database?)
-                    message = _(
-                        "GoCardless answered with payment %(payment)s of reference %(ref)s, "
-                        "not %(reference)s: nothing recorded. Check it in the dashboard.",
-                        payment=data.get("id"),
-                        ref=ref or "-",
-                        reference=line.reference,
-                    )
-                    line.collect_error = message
-                    return message
-                self.env["gocardless.payment"]._gocardless_store(
-                    self.account_id, [data], {line.reference: line}
-                )
-                line.invalidate_recordset(["gocardless_payment_ids"])
-                if not line.gocardless_payment_ids:
-                    message = _(
-                        "GoCardless answered with payment %(payment)s, which does not collect "
-                        "on this customer's mandate: nothing recorded. Check it in the "
-                        "dashboard (see the batch's messages).",
-                        payment=data.get("id"),
-                    )
-                    line.collect_error = message
-                    return message
-                line.collect_error = False
+            data = api.create_resource("payments", params, idempotency_key=line.reference)
         except GoCardlessError as error:
             if error.kind in GoCardlessError.ACCOUNT_WIDE_KINDS:
                 _logger.info("GoCardless collection of %s stopped: %s", line.reference, error)
@@ -1079,7 +1271,48 @@ class GoCardlessExport(models.Model):
             message = self.account_id._gocardless_error_message(error)
             line.collect_error = message
             return message
-        return None
+        try:
+            with self.env.cr.savepoint():
+                message = self._gocardless_store_created(line, data)
+        except Exception as error:  # GoCardless created it: a failure here must not undo that
+            _logger.exception(
+                "GoCardless payment %s of %s could not be stored", data.get("id"), line.reference
+            )
+            message = _(
+                "GoCardless created payment %(payment)s, but Odoo could not record it "
+                "(%(error)s). Refresh from GoCardless records it (by its reference); it is "
+                "never created twice.",
+                payment=data.get("id"),
+                error=error,
+            )
+        line.collect_error = message or False
+        return message or None
+
+    def _gocardless_store_created(self, line, data):
+        """Record the payment GoCardless answered for ``line``'s create; return False, or a
+        message saying why it is not the line's payment."""
+        ref = (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY)
+        if ref != line.reference:
+            # the idempotency key was used for another payment (another database?)
+            return _(
+                "GoCardless answered with payment %(payment)s of reference %(ref)s, not "
+                "%(reference)s: nothing recorded. Check it in the dashboard.",
+                payment=data.get("id"),
+                ref=ref or "-",
+                reference=line.reference,
+            )
+        self.env["gocardless.payment"]._gocardless_store(
+            self.account_id, [data], {line.reference: line}
+        )
+        line.invalidate_recordset(["gocardless_payment_ids"])
+        if not line.gocardless_payment_ids:
+            return _(
+                "GoCardless answered with payment %(payment)s, which does not collect on "
+                "this customer's mandate: nothing recorded. Check it in the dashboard (see the "
+                "batch's messages).",
+                payment=data.get("id"),
+            )
+        return False
 
     def _gocardless_collect_charge_date(self, line):
         """The charge date to send for ``line`` (False: as soon as possible), the line
@@ -1104,16 +1337,17 @@ class GoCardlessExport(models.Model):
             )
             if new_date == charge_date:
                 return charge_date
-        line.write({"charge_date": new_date, "note": note})
+        line.write({"charge_date": new_date, "note": line._gocardless_note(note)})
         return new_date
 
     def _gocardless_collect_report(self, collected, refused, stopped, remaining):
-        parts = [
-            _(
-                "%(count)s GoCardless payments created.",
-                count=len(collected),
-            )
-        ]
+        """The end of a collection run: one message, noted on the batch (a note that cannot
+        fail: the payments GoCardless created must stay recorded) and shown to the user."""
+        count = len(collected)
+        if count == 1:
+            parts = [_("1 GoCardless payment created.")]
+        else:
+            parts = [_("%(count)s GoCardless payments created.", count=count)]
         if refused:
             parts.append(
                 _(
@@ -1123,26 +1357,60 @@ class GoCardlessExport(models.Model):
             )
         kind = "success" if not (refused or stopped or remaining) else "warning"
         if stopped:
-            line, error = stopped
-            parts.append(
-                _(
-                    "Stopped at %(reference)s: %(error)s The payments created so far are "
-                    "recorded; run Collect again to finish (nothing is created twice).",
-                    reference=line.reference,
-                    error=self.account_id._gocardless_error_message(error),
-                )
-            )
+            parts.append(self._gocardless_stop_text(*stopped))
             kind = "danger"
         elif remaining:
-            parts.append(
-                _(
-                    "%(count)s lines remain: run Collect again to go on.",
-                    count=len(remaining),
+            if len(remaining) == 1:
+                parts.append(_("1 line remains: run Collect again to go on."))
+            else:
+                parts.append(
+                    _(
+                        "%(count)s lines remain: run Collect again to go on.",
+                        count=len(remaining),
+                    )
                 )
-            )
         message = " ".join(parts)
-        self.message_post(body=message)
+        post_note(self, message)
         return self._notify(message, kind, sticky=kind != "success")
+
+    def _gocardless_stop_text(self, line, error):
+        """Why a collection run stopped at ``line``. Never "nothing was changed": payments
+        may have been created before. When the answer to the create itself was lost (timeout,
+        dropped connection, GoCardless failing), whether GoCardless created that payment is
+        unknown; the next run finds it by its reference (idempotency key, metadata odoo_ref)
+        or creates it, never twice."""
+        if error.kind in (
+            GoCardlessError.KIND_TIMEOUT,
+            GoCardlessError.KIND_NETWORK,
+            GoCardlessError.KIND_UNAVAILABLE,
+        ):
+            if error.kind == GoCardlessError.KIND_TIMEOUT:
+                problem = _("no answer in time")
+            elif error.kind == GoCardlessError.KIND_NETWORK:
+                problem = _("the connection was refused or dropped")
+            else:
+                problem = _("GoCardless is unavailable: %(detail)s", detail=error.summary)
+            return _(
+                "Stopped at %(reference)s: GoCardless did not answer (%(problem)s), so whether "
+                "it created this payment is unknown. The payments created before are "
+                "recorded. Run Collect again: it finds this payment by its reference if "
+                "GoCardless created it and goes on with the others (nothing is created twice).",
+                reference=line.reference,
+                problem=problem,
+            )
+        if error.kind == GoCardlessError.KIND_RATE_LIMIT:
+            seconds = int(error.retry_after) + 1 if error.retry_after is not None else 60
+            reason = _(
+                "GoCardless's rate limit is reached; wait %(seconds)s seconds.", seconds=seconds
+            )
+        else:
+            reason = self.account_id._gocardless_error_message(error)
+        return _(
+            "Stopped at %(reference)s: %(error)s The payments created so far are recorded; run "
+            "Collect again to finish (nothing is created twice).",
+            reference=line.reference,
+            error=reason,
+        )
 
     # -- refresh from GoCardless ---------------------------------------------------------
     def action_refresh_from_gocardless(self):
@@ -1176,6 +1444,7 @@ class GoCardlessExport(models.Model):
         lines = self.line_ids
         if not lines:
             return self.env["gocardless.payment"]
+        self._lock()  # it writes the batch's payments, as a collection or an event would
         by_ref = {line.reference: line for line in lines if not line.excluded}
         excluded_refs = set(lines.filtered("excluded").mapped("reference"))
         known = set(lines.gocardless_payment_ids.mapped("gocardless_id"))
@@ -1196,13 +1465,14 @@ class GoCardlessExport(models.Model):
                 ):
                     unwanted.append(f"{data['id']} ({ref})")
         if unwanted:
-            self.message_post(
-                body=_(
+            post_note(
+                self,
+                _(
                     "GoCardless collects payments for lines excluded from this batch: "
                     "%(payments)s. Cancel them in the GoCardless dashboard, or their balances "
                     "may be collected twice.",
                     payments=", ".join(unwanted),
-                )
+                ),
             )
         wanted.sort(key=lambda data: (data.get("created_at") or "", data["id"]))  # oldest first
         Payment = self.env["gocardless.payment"]
@@ -1216,9 +1486,9 @@ class GoCardlessExport(models.Model):
         problems = []
         for payment in payments.filtered("export_line_id"):
             line = payment.export_line_id
-            if payment.currency_id != line.currency_id or to_decimal(
+            if payment.currency_id != line.currency_id or to_gocardless_amount(
                 payment.amount, payment.currency_id
-            ) != to_decimal(line.amount, line.currency_id):
+            ) != to_gocardless_amount(line.amount, line.currency_id):
                 problems.append(
                     _(
                         "%(reference)s: GoCardless collects %(collected)s %(collected_currency)s"
@@ -1241,12 +1511,13 @@ class GoCardlessExport(models.Model):
                     )
                 )
         if problems:
-            self.message_post(
-                body=_(
+            post_note(
+                self,
+                _(
                     "GoCardless payments that differ from the export (Odoo records what "
                     "GoCardless collects): %(problems)s",
                     problems=" ".join(problems),
-                )
+                ),
             )
         return problems
 

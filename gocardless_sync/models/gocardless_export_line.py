@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
+from ..tools import post_note, to_gocardless_amount
 
 
 class GoCardlessExportLine(models.Model):
@@ -50,7 +51,20 @@ class GoCardlessExportLine(models.Model):
     )
     mandate_gocardless_id = fields.Char(related="mandate_id.gocardless_id", string="Mandate ID")
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
-    amount = fields.Monetary(currency_field="currency_id", readonly=True)
+    amount = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="What GoCardless collects: the open balance with the currency's ISO 4217 "
+        "decimals (2 for every GoCardless currency).",
+    )
+    balance = fields.Monetary(
+        string="Open balance",
+        currency_field="currency_id",
+        readonly=True,
+        help="The customer's open receivable balance at the export, with Odoo's rounding of "
+        "the currency. When it has more decimals than GoCardless collects, the amount is "
+        "rounded down and the note says so.",
+    )
     charge_date = fields.Date(readonly=True, help="Empty: GoCardless charges as soon as possible.")
     description = fields.Char(readonly=True, help="The payment description the customer sees.")
     note = fields.Char(readonly=True)
@@ -92,6 +106,20 @@ class GoCardlessExportLine(models.Model):
         ("amount_positive", "CHECK(amount > 0)", "An export line collects a positive amount."),
     ]
 
+    def _gocardless_note(self, date_note=False):
+        """The line's note: the rounding of its balance when there was one, then
+        ``date_note`` (what happened to its charge date)."""
+        self.ensure_one()
+        Export = self.env["gocardless.export"]
+        rounding = (
+            Export._gocardless_rounding_note(
+                self.balance, to_gocardless_amount(self.amount, self.currency_id), self.currency_id
+            )
+            if self.balance
+            else False
+        )
+        return Export._gocardless_join_notes(rounding, date_note)
+
     @api.depends("gocardless_payment_ids.status")
     def _compute_gocardless_payment_id(self):
         for line in self:
@@ -129,11 +157,12 @@ class GoCardlessExportLine(models.Model):
         for batch in lines.export_id:
             batch_lines = lines.filtered(lambda line, batch=batch: line.export_id == batch)
             batch._gocardless_store_files(batch._gocardless_file_rows())
-            batch.message_post(
-                body=_(
+            post_note(
+                batch,
+                _(
                     "Excluded from the batch (never collected nor recorded; the balances can be "
                     "exported again): %(references)s.",
                     references=", ".join(batch_lines.mapped("reference")),
-                )
+                ),
             )
         return True

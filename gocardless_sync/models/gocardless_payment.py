@@ -6,7 +6,7 @@ from odoo.tools import format_date
 
 from .. import const
 from ..services.api import GoCardlessError
-from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime
+from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime, post_note
 
 _logger = logging.getLogger(__name__)
 
@@ -162,6 +162,15 @@ class GoCardlessPayment(models.Model):
         :param mandates: {GoCardless mandate ID: gocardless.mandate}
         """
         currency = currencies.get(data.get("currency"))
+        if data.get("currency") not in const.CURRENCY_MINOR_UNITS:
+            raise UserError(
+                _(
+                    "GoCardless payment %(payment)s is in %(currency)s, a currency this "
+                    "module does not collect. Check the payment in the GoCardless dashboard.",
+                    payment=data.get("id"),
+                    currency=data.get("currency"),
+                )
+            )
         if not currency:
             raise UserError(
                 _(
@@ -174,6 +183,7 @@ class GoCardlessPayment(models.Model):
         mandate_id = (data.get("links") or {}).get("mandate") or False
         return {
             "gocardless_id": data["id"],
+            # the ISO 4217 minor unit, never Odoo's rounding of the currency
             "amount": float(from_minor_units(data.get("amount") or 0, currency)),
             "currency_id": currency.id,
             "charge_date": parse_date(data.get("charge_date")),
@@ -273,8 +283,9 @@ class GoCardlessPayment(models.Model):
             created = created.with_env(self.env)
         created._gocardless_sync_account_payment()
         for line, gocardless_id, mandate_id in foreign:
-            line.export_id.message_post(
-                body=_(
+            post_note(
+                line.export_id,
+                _(
                     "GoCardless payment %(payment)s carries the reference %(reference)s of "
                     "%(customer)s but is collected on mandate %(mandate)s, which is not one of "
                     "that customer's mandates in Odoo: it is not linked to the line. Check it "
@@ -283,18 +294,19 @@ class GoCardlessPayment(models.Model):
                     reference=line.reference,
                     customer=line.partner_id.display_name,
                     mandate=mandate_id or "-",
-                )
+                ),
             )
         for line, gocardless_id in duplicates:
-            line.export_id.message_post(
-                body=_(
+            post_note(
+                line.export_id,
+                _(
                     "GoCardless has another payment, %(payment)s, for %(reference)s, which "
                     "already has %(first)s: the balance would be collected twice. Cancel one of "
                     "them in the GoCardless dashboard.",
                     payment=gocardless_id,
                     reference=line.reference,
                     first=line.gocardless_payment_ids[:1].gocardless_id,
-                )
+                ),
             )
         return created, updated - created
 
@@ -443,7 +455,7 @@ class GoCardlessPayment(models.Model):
                 odoo_payment.action_validate()
                 texts.append(_("GoCardless has paid the money out to the creditor's bank."))
             if len(texts) > 1:
-                odoo_payment.message_post(body=" ".join(texts))
+                post_note(odoo_payment, " ".join(texts))
 
     def _check_account_payment_access(self):
         self.ensure_one()
@@ -486,14 +498,15 @@ class GoCardlessPayment(models.Model):
             except UserError as error:
                 problem = str(error)
         if problem is None:
-            odoo_payment.message_post(
-                body=text
+            post_note(
+                odoo_payment,
+                text
                 + " "
                 + _(
                     "The payment is cancelled: the invoices it paid are due again "
                     "(charge date %(date)s).",
                     date=format_date(self.env, self.charge_date) if self.charge_date else "-",
-                )
+                ),
             )
             return
         odoo_payment.action_reject()
@@ -506,7 +519,7 @@ class GoCardlessPayment(models.Model):
                 problem=problem,
             )
         )
-        odoo_payment.message_post(body=message)
+        post_note(odoo_payment, message)
         odoo_payment.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Reverse the GoCardless payment %(payment)s", payment=self.gocardless_id),
@@ -516,8 +529,11 @@ class GoCardlessPayment(models.Model):
 
     # -- actions -------------------------------------------------------------------------
     def action_refresh(self):
-        """Read these payments from GoCardless again (GoCardless Manager)."""
+        """Read these payments from GoCardless again (GoCardless Manager), under the lock of
+        their balance exports (see ``gocardless.export._gocardless_try_lock``)."""
         self.check_access("write")
+        for batch in self.export_id:
+            batch._lock()
         for account in self.account_id:
             payments = self.filtered(lambda p, account=account: p.account_id == account)
             api = account._gocardless_api()

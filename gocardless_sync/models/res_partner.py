@@ -806,7 +806,8 @@ class ResPartner(models.Model):
     # -- balance export ------------------------------------------------------------------
     def action_gocardless_export_balances(self, charge_date=None):
         """Export the open receivable balances of these contacts (their commercial
-        entities) for GoCardless: create a ``gocardless.export`` batch and open it.
+        entities) for GoCardless: create a ``gocardless.export`` batch, say how many lines
+        and skipped balances it has, and open it (no batch when nothing can be collected).
 
         :param charge_date: optional date to charge on (empty: as soon as possible)
         """
@@ -819,8 +820,7 @@ class ResPartner(models.Model):
                     company=self.env.company.name,
                 )
             )
-        batch = self.env["gocardless.export"]._gocardless_export(account, self, charge_date)
-        return batch._get_records_action(name=batch.name, context={})
+        return self.env["gocardless.export"]._gocardless_export_action(account, self, charge_date)
 
 
 # GoCardless may have acted when these errors happened (the answer was lost): the outcome

@@ -10,7 +10,8 @@ or None ("as soon as possible").
   (``1234567.89``), dates ``YYYY-MM-DD`` or empty.
 - XLSX (openpyxl): the same columns; IDs, names, references and dates are text cells (format
   ``@``) so that a spreadsheet cannot turn ``2025-03-10`` into a date serial or an ID into a
-  number; amounts are numbers displayed with the currency's decimals (``0.00``).
+  number; amounts are numbers displayed with the currency's decimals (``0.00``). Columns are
+  as wide as their longest cell (``column_widths``) and the header row is frozen.
 - Every cell holds at most ``const.BULK_IMPORT_CELL_MAX_LENGTH`` characters (longer text
   is cut: GoCardless refuses longer cells).
 - Formula injection: names and emails come from GoCardless customers, which anyone with a
@@ -33,6 +34,7 @@ try:
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 except ImportError:  # pragma: no cover - the manifest's external_dependencies say why
     openpyxl = None
 
@@ -84,12 +86,34 @@ def _amount_format(amount):
     return "0." + "0" * decimals if decimals else "0"
 
 
+# XLSX column widths, in characters: the longest cell of the column (header included) plus a
+# margin, never narrower than MIN nor wider than MAX (cells hold at most 100 characters).
+XLSX_WIDTH_MARGIN = 2
+XLSX_MIN_WIDTH = 8
+XLSX_MAX_WIDTH = 60
+
+
+def column_widths(rows):
+    """{column: width in characters} fitting the header and the texts of ``rows``."""
+    texts = [_cell_texts(row) for row in rows]
+    widths = {}
+    for index, column in enumerate(const.BULK_IMPORT_COLUMNS):
+        longest = max([len(column)] + [len(row_texts[index]) for row_texts in texts])
+        widths[column] = min(XLSX_MAX_WIDTH, max(XLSX_MIN_WIDTH, longest + XLSX_WIDTH_MARGIN))
+    return widths
+
+
 def build_xlsx(rows, sheet_title="Payments"):
-    """The bulk-import workbook of ``rows`` as bytes (one sheet, a header row)."""
+    """The bulk-import workbook of ``rows`` as bytes (one sheet, a header row, columns as
+    wide as their content, the header row frozen)."""
     if openpyxl is None:  # pragma: no cover
         raise RuntimeError("the openpyxl package is not installed")
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title)
+    # a write-only sheet writes its column widths before the first row
+    for index, width in enumerate(column_widths(rows).values(), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
 
     def text_cell(value):

@@ -14,3 +14,6 @@ from . import test_payment_recording
 from . import test_payment_collection
 from . import test_payment_security
 from . import test_unknown_statuses
+from . import test_minor_units
+from . import test_export_lock
+from . import test_export_screens

@@ -101,9 +101,20 @@ class PaymentDataMixin:
         return self.env["gocardless.mandate"].create(vals)
 
     def _export(self, partners, user=None, charge_date=None):
+        """Export as the accountant; return the batch, or an empty recordset when nothing
+        could be collected (no batch is created then). The action is kept in
+        ``self.export_action``."""
         partners = partners.with_user(user or self.gc_accountant)
-        action = partners.action_gocardless_export_balances(charge_date=charge_date)
-        return self.env["gocardless.export"].browse(action["res_id"])
+        self.export_action = partners.action_gocardless_export_balances(charge_date=charge_date)
+        return self._batch_of(self.export_action)
+
+    def _batch_of(self, action):
+        """The batch an export's toast opens next (empty when it opens none)."""
+        self.assertEqual(action["tag"], "display_notification")
+        opened = action["params"].get("next")
+        if opened:
+            self.assertEqual(opened["res_model"], "gocardless.export")
+        return self.env["gocardless.export"].browse(opened["res_id"] if opened else [])
 
     def _line(self, batch, partner, currency=None):
         return batch.line_ids.filtered(

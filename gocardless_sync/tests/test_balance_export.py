@@ -150,20 +150,75 @@ class TestBalanceExport(GoCardlessPaymentCase):
         self.assertEqual(self._skip(batch, in_credit).detail, "In credit")
         self.assertEqual(batch.skip_count, 7)
 
+    def test_exporting_says_what_came_out(self):
+        good = self._partner("Good", email="good@example.com")
+        self._invoice(good, 10.0, self.gbp)
+        self._mandate(good)
+        other = self._partner("Other Good", email="other-good@example.com")
+        self._invoice(other, 11.0, self.gbp)
+        self._mandate(other)
+        no_mandate = self._partner("No Mandate", email="none@example.com")
+        self._invoice(no_mandate, 12.0, self.gbp)
+        batch = self._export(good | no_mandate)
+        params = self.export_action["params"]
+        self.assertEqual(params["type"], "success")
+        self.assertEqual(params["title"], batch.name)
+        self.assertEqual(
+            params["message"],
+            f"{batch.name} created: 1 line to collect; 1 balance skipped (No mandate (1)).",
+        )
+        # the toast then opens the batch
+        self.assertEqual(params["next"]["res_model"], "gocardless.export")
+        self.assertEqual(params["next"]["res_id"], batch.id)
+        batch.unlink()
+        batch = self._export(good | other)
+        self.assertEqual(
+            self.export_action["params"]["message"], f"{batch.name} created: 2 lines to collect."
+        )
+
+    def test_nothing_to_collect_creates_no_batch_and_says_why(self):
+        no_mandate = self._partner("No Mandate", email="none@example.com")
+        self._invoice(no_mandate, 10.0, self.gbp)
+        other = self._partner("No Mandate Either", email="neither@example.com")
+        self._invoice(other, 10.0, self.gbp)
+        nothing = self._partner("Nothing", email="nothing@example.com")
+        self._mandate(nothing)
+        exports = self.env["gocardless.export"].search_count([])
+        self.assertFalse(self._export(no_mandate | other | nothing))
+        self.assertEqual(self.env["gocardless.export"].search_count([]), exports)
+        params = self.export_action["params"]
+        self.assertEqual(params["type"], "warning")
+        self.assertTrue(params["sticky"])
+        self.assertNotIn("next", params)
+        self.assertEqual(
+            params["message"],
+            "Nothing to collect, so no batch was created. Balances left out: No mandate (2), "
+            "Nothing due or in credit (1).",
+        )
+        # from the integration screen too
+        action = self.account.with_user(self.gc_accountant).action_export_balances()
+        self.assertFalse(self._batch_of(action))
+        self.assertIn("Nothing due or in credit (1)", action["params"]["message"])
+        self.assertEqual(self.env["gocardless.export"].search_count([]), exports)
+
     def test_a_balance_already_being_collected_is_skipped(self):
         partner = self._partner("Twice", email="twice@example.com")
         self._invoice(partner, 20.0, self.gbp)
         self._mandate(partner)
         first = self._export(partner)
-        second = self._export(partner)
-        self.assertFalse(second.line_ids)
+        # another customer's balance, so that the second export has a line (and a batch)
+        other = self._partner("Other", email="other@example.com")
+        self._invoice(other, 5.0, self.gbp)
+        self._mandate(other)
+        second = self._export(partner | other)
+        self.assertEqual(second.line_ids.partner_id, other)
         skip = self._skip(second, partner)
         self.assertEqual(skip.reason, "pending_export")
         self.assertIn(first.line_ids.reference, skip.detail)
         # once recorded in Odoo the balance is paid: nothing due any more
-        first.with_user(self.gc_accountant).action_record_payments()
-        third = self._export(partner)
-        self.assertEqual(self._skip(third, partner).reason, "nothing_due")
+        (first | second).with_user(self.gc_accountant).action_record_payments()
+        self.assertFalse(self._export(partner))
+        self.assertIn("Nothing due or in credit (1)", self.export_action["params"]["message"])
 
     def test_commercial_entity_and_mandate_choice(self):
         company = self._partner("Acme Group", is_company=True, email="acme@example.com")
@@ -225,7 +280,7 @@ class TestBalanceExport(GoCardlessPaymentCase):
         unlinked = self._partner("Unlinked", email="unlinked@example.com")
         self._invoice(unlinked, 10.0, self.gbp)
         action = self.account.with_user(self.gc_accountant).action_export_balances()
-        batch = self.env["gocardless.export"].browse(action["res_id"])
+        batch = self._batch_of(action)
         self.assertEqual(batch.line_ids.partner_id, linked)
         self.assertNotIn(unlinked, batch.skip_ids.partner_id)
         self.assertEqual(self.account.export_count, 1)
@@ -249,8 +304,7 @@ class TestBalanceExport(GoCardlessPaymentCase):
             .with_context(active_model="res.partner", active_ids=partner.ids, active_id=partner.id)
             .run()
         )
-        self.assertEqual(action["res_model"], "gocardless.export")
-        batch = self.env["gocardless.export"].browse(action["res_id"])
+        batch = self._batch_of(action)
         self.assertEqual(to_decimal(batch.line_ids.amount, self.gbp), Decimal("12.50"))
 
     def test_batch_with_payments_cannot_be_deleted(self):
@@ -332,6 +386,19 @@ class TestExportFiles(GoCardlessPaymentCase):
                         self.assertEqual(cell.data_type, "s")
                         self.assertEqual(cell.number_format, "@")
                     self.assertLessEqual(len(str(cell.value or "")), 100)
+        # every column is as wide as its longest cell (plus a margin), within bounds; the
+        # header row stays visible
+        self.assertEqual(sheet.freeze_panes, "A2")
+        for index, column in enumerate(const.BULK_IMPORT_COLUMNS, start=1):
+            with self.subTest(width=column):
+                letter = openpyxl.utils.get_column_letter(index)
+                longest = max(len(str(row[index - 1].value or "")) for row in rows)
+                self.assertEqual(
+                    sheet.column_dimensions[letter].width,
+                    min(60, max(8, longest + 2)),
+                )
+        self.assertEqual(sheet.column_dimensions["E"].width, 60)  # 100 characters: capped
+        self.assertEqual(sheet.column_dimensions["A"].width, len(a.gocardless_id) + 2)
 
     def test_formulas_from_customer_names_are_never_formulas(self):
         """Names come from GoCardless customers (anyone with a payment page writes them):
@@ -405,15 +472,16 @@ class TestExportQueries(GoCardlessPaymentCase):
         income = self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("account_type", "=", "income")], limit=1
         )
+        debits = [Decimal(1000 + n) / 100 for n in range(count)]  # 10.00, 10.01, ...
         lines = [
             (0, 0, {"account_id": receivable.id, "partner_id": partner.id,
-                    "debit": 10.0 + n / 100, "credit": 0.0, "name": "Balance"})
-            for n, partner in enumerate(partners)
+                    "debit": float(debit), "credit": 0.0, "name": "Balance"})
+            for debit, partner in zip(debits, partners, strict=True)
         ]  # fmt: skip
-        total = sum(line[2]["debit"] for line in lines)
         lines.append(
-            (0, 0, {"account_id": income.id, "debit": 0.0, "credit": total, "name": "Sales"})
-        )
+            (0, 0, {"account_id": income.id, "debit": 0.0, "credit": float(sum(debits)),
+                    "name": "Sales"})
+        )  # fmt: skip
         move = self.env["account.move"].create(
             {
                 "move_type": "entry",

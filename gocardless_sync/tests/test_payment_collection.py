@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 from .. import const
 from ..models import gocardless_export
 from ..services.api import GoCardlessError
+from ..tools import to_minor_units
 from .payment_common import GoCardlessPaymentCase
 
 
@@ -47,7 +48,7 @@ class CollectionMixin:
             "charge_date": "2025-03-06",
         }
         values.update(overrides)
-        amount = values.pop("amount", round(line.amount * 100))
+        amount = values.pop("amount", to_minor_units(line.amount, line.currency_id))
         currency = values.pop("currency", line.currency_id.name)
         return self.emulator.add_payment(
             line.mandate_id.gocardless_id, amount, currency=currency, **values
@@ -137,14 +138,20 @@ class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(len(self.lines.gocardless_payment_ids), 4)
 
     def test_lost_answer_then_rerun_without_duplicates(self):
-        """GoCardless creates the payment but the answer is lost (every attempt): the re-run
-        finds it again (idempotency key / odoo_ref) instead of creating a second one."""
+        """GoCardless creates the payment but the answer is lost (every attempt): the message
+        says the outcome is unknown and that the next run finds it; the re-run finds it
+        again (idempotency key / odoo_ref) instead of creating a second one."""
         self._setup_batch(count=3)
         self.emulator.inject_fault("drop", times=3, skip=1, method="POST", path="/payments")
         action = self._collect()
         self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn(f"Stopped at {self.lines[1].reference}", action["params"]["message"])
-        self.assertIn("could not reach GoCardless", action["params"]["message"])
+        message = action["params"]["message"]
+        self.assertIn("1 GoCardless payment created.", message)
+        self.assertIn(f"Stopped at {self.lines[1].reference}", message)
+        self.assertIn("refused or dropped", message)
+        self.assertIn("whether it created this payment is unknown", message)
+        self.assertIn("finds this payment by its reference", message)
+        self.assertNotIn("Nothing was changed", message)
         self.assertTrue(self.lines[0].gocardless_payment_id)
         self.assertFalse(self.lines[1].gocardless_payment_id)
         # GoCardless did create the second one
@@ -165,7 +172,7 @@ class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
         self.lines[1].mandate_id.active = False
         action = self._collect()
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("1 GoCardless payments created", action["params"]["message"])
+        self.assertIn("1 GoCardless payment created.", action["params"]["message"])
         self.assertIn("mandate", self.lines[0].collect_error.lower())
         self.assertIn("cannot take payments", self.lines[1].collect_error)
         self.assertFalse(self.lines[0].gocardless_payment_id)
@@ -201,14 +208,14 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
         self._invoice(self.partners[1], 0.1, self.gbp, move_type="out_refund")
         action = self._collect()
         self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn("1 GoCardless payments created", action["params"]["message"])
+        self.assertIn("1 GoCardless payment created.", action["params"]["message"])
         self.assertEqual(len(self.emulator.payments), 1)
         self.assertIn("open balance is now", self.lines[0].collect_error)
         self.assertIn("£\xa00.00", self.lines[0].collect_error)
         self.assertIn("£\xa00.20", self.lines[1].collect_error)
         self.assertTrue(self.lines[2].gocardless_payment_id)
         action = self.batch.with_user(self.gc_accountant).action_record_payments()
-        self.assertIn("1 payments recorded", action["params"]["message"])
+        self.assertIn("1 payment recorded (£\xa01,234,567.89)", action["params"]["message"])
         self.assertIn(self.lines[0].reference, action["params"]["message"])
         self.assertEqual(action["params"]["type"], "warning")
         self.assertFalse(self.lines[:2].payment_id)
@@ -325,16 +332,21 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_a_run_is_capped_by_count_and_time(self):
         self._setup_batch(count=3)
-        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 2):
+        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 1):
             action = self._collect()
-        self.assertIn("2 GoCardless payments created", action["params"]["message"])
-        self.assertIn("1 lines remain", action["params"]["message"])
+        self.assertIn("1 GoCardless payment created.", action["params"]["message"])
+        self.assertIn("2 lines remain: run Collect again", action["params"]["message"])
+        self.assertEqual(self.batch.collected_count, 1)
+        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 1):
+            action = self._collect()
+        self.assertIn("1 line remains: run Collect again", action["params"]["message"])
+        self.batch.invalidate_recordset(["collected_count"])
         self.assertEqual(self.batch.collected_count, 2)
         self._setup_batch(count=1, offset=3)
         with patch.object(gocardless_export, "COLLECT_TIME_BUDGET", -1):
             action = self._collect()
         self.assertIn("0 GoCardless payments created", action["params"]["message"])
-        self.assertIn("1 lines remain", action["params"]["message"])
+        self.assertIn("1 line remains", action["params"]["message"])
         self.assertFalse(self.lines.gocardless_payment_ids)
 
     def test_a_payment_on_another_customers_mandate_is_not_linked(self):
@@ -354,6 +366,85 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(stored.partner_id, self.partners[1])
         note = self.batch.message_ids[0].body
         self.assertIn(f"{foreign['id']} carries the reference {self.lines[0].reference}", note)
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionAgreesWithGoCardless(CollectionMixin, GoCardlessPaymentCase):
+    """What GoCardless did during a collection stays recorded in Odoo, whatever fails after
+    the API call, and the messages never say that nothing changed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.no_email_accountant = cls._new_user(
+            "gc_no_email",
+            "base.group_user,gocardless_sync.group_gocardless_manager,"
+            "account.group_account_invoice",
+            email=False,
+        )
+
+    def test_a_manager_without_email_collects_and_records(self):
+        """Odoo refuses chatter messages from a user without email address: the collection
+        note must not undo (roll back) the payments GoCardless created."""
+        self.assertFalse(self.no_email_accountant.email)
+        self._setup_batch(count=2)
+        action = self._collect(user=self.no_email_accountant)
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(len(self.emulator.payments), 2)
+        self.assertEqual(len(self.lines.gocardless_payment_ids), 2)
+        note = self.batch.message_ids[0]
+        self.assertIn("2 GoCardless payments created", note.body)
+        self.assertEqual(note.author_id, self.no_email_accountant.partner_id)
+        action = self.batch.with_user(self.no_email_accountant).action_record_payments()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(len(self.lines.payment_id), 2)
+        self.assertIn("2 payments added", self.batch.message_ids[0].body)
+
+    def test_a_failure_after_the_create_keeps_what_gocardless_did(self):
+        self._setup_batch(count=2)
+        # the currency is archived in Odoo after the export: GoCardless creates the payments,
+        # Odoo cannot store them
+        self.gbp.active = False
+        action = self._collect()
+        self.assertEqual(len(self.emulator.payments), 2)
+        self.assertFalse(self.lines.gocardless_payment_ids)
+        for line, remote in zip(self.lines, self.emulator.payments.values(), strict=True):
+            with self.subTest(line=line.reference):
+                self.assertIn(f"GoCardless created payment {remote['id']}", line.collect_error)
+                self.assertIn("Refresh from GoCardless records it", line.collect_error)
+        self.assertIn("0 GoCardless payments created", action["params"]["message"])
+        # once the currency is back, the refresh records them; nothing is created twice
+        self.gbp.active = True
+        self.batch.with_user(self.gc_accountant).action_refresh_from_gocardless()
+        self.assertEqual(len(self.lines.gocardless_payment_ids), 2)
+        self._collect()
+        self.assertEqual(len(self.emulator.payments), 2)
+        self.assertEqual(len(self._payment_creates()), 2)
+
+    def test_a_stop_after_creates_never_says_nothing_changed(self):
+        self._setup_batch(count=3)
+        self.emulator.inject_fault("rate_limit", times=1, skip=1, method="POST", path="/payments")
+        # no waiting for the rate-limit window: the run stops at once
+        action = (
+            self.batch.with_user(self.gc_accountant)
+            .with_context(gocardless_max_rate_limit_wait=-1)
+            .action_collect()
+        )
+        message = action["params"]["message"]
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("1 GoCardless payment created.", message)
+        self.assertIn(f"Stopped at {self.lines[1].reference}", message)
+        self.assertIn("rate limit", message)
+        self.assertNotIn("Nothing was changed", message)
+        self.assertIn("The payments created so far are recorded", message)
+        self.assertEqual(len(self.lines.gocardless_payment_ids), 1)
+
+    def test_an_account_problem_is_checked_before_any_create(self):
+        self._setup_batch(count=1)
+        self.account.access_token = False
+        with self.assertRaises(UserError):
+            self._collect()
+        self.assertFalse(self._payment_creates())
 
 
 @tagged("post_install", "-at_install")

@@ -1,8 +1,11 @@
 from decimal import Decimal
 
+from lxml import etree
+
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
+from odoo.tools import file_open
 
 from ..models.gocardless_export import EXPORT_LOCK_CLASS
 from ..tools import to_decimal
@@ -81,10 +84,9 @@ class TestRecordPayments(GoCardlessPaymentCase):
         self.assertEqual(self.bob_invoice.payment_state, "paid")
         self.assertEqual(self.bob_invoice_2.payment_state, "paid")
         later.button_draft()
-        # nothing left due: a new export finds no balance
-        batch = self._export(self.alice | self.bob)
-        self.assertFalse(batch.line_ids)
-        self.assertEqual(set(batch.skip_ids.mapped("reason")), {"nothing_due"})
+        # nothing left due: a new export finds no balance, and creates no batch
+        self.assertFalse(self._export(self.alice | self.bob))
+        self.assertIn("Nothing due or in credit (2)", self.export_action["params"]["message"])
 
     def test_without_reconciliation(self):
         self.batch.reconcile_invoices = False
@@ -127,3 +129,55 @@ class TestRecordPayments(GoCardlessPaymentCase):
         with self.assertRaises(AccessError):
             self._record(user=self.gc_user)
         self.assertFalse(self.batch.line_ids.payment_id)
+
+    def test_server_action_records_several_batches_with_one_message(self):
+        server_action = self.env.ref("gocardless_sync.gocardless_export_action_record_payments")
+        self.assertEqual(server_action.binding_model_id.model, "gocardless.export")
+        self.assertEqual(server_action.binding_view_types, "list")
+        self.assertEqual(
+            server_action.groups_id, self.env.ref("gocardless_sync.group_gocardless_manager")
+        )
+        carol = self._partner("Carol", email="carol@example.com")
+        self._invoice(carol, 7.25, self.gbp)
+        self._mandate(carol)
+        second = self._export(carol)
+        batches = self.batch | second
+        action = (
+            server_action.with_user(self.gc_accountant)
+            .with_context(active_model="gocardless.export", active_ids=batches.ids)
+            .run()
+        )
+        self.assertEqual(action["params"]["type"], "success")
+        # one message for both batches: the count, the batches and the totals per currency
+        self.assertEqual(
+            action["params"]["message"],
+            "3 payments recorded in 2 batches (0.30\xa0€, £\xa0127.25).",
+        )
+        self.assertEqual(len(batches.line_ids.payment_id), 3)
+        for batch in batches:
+            with self.subTest(batch=batch.name):
+                self.assertIn("added in", batch.message_ids[0].body)
+        # again: nothing to record, said once
+        again = (
+            server_action.with_user(self.gc_accountant)
+            .with_context(active_model="gocardless.export", active_ids=batches.ids)
+            .run()
+        )
+        self.assertIn("Nothing to record", again["params"]["message"])
+        # only GoCardless Managers see it
+        with self.assertRaises(AccessError):
+            server_action.with_user(self.gc_user).with_context(
+                active_model="gocardless.export", active_ids=batches.ids
+            ).run()
+        self.assertEqual(len(batches.line_ids.payment_id), 3)
+
+    def test_server_actions_live_in_their_data_file(self):
+        with file_open("gocardless_sync/data/ir_actions_server.xml", "rb") as handle:
+            ids = set(etree.parse(handle).xpath("//record[@model='ir.actions.server']/@id"))
+        self.assertLessEqual(
+            {
+                "res_partner_action_gocardless_export_balances",
+                "gocardless_export_action_record_payments",
+            },
+            ids,
+        )
