@@ -10,7 +10,7 @@ import hashlib
 from odoo import _
 from odoo.exceptions import AccessError, UserError
 
-from . import const
+from .services import const
 
 
 def is_manager(env):

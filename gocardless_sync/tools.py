@@ -5,7 +5,7 @@ import logging
 from datetime import date, datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from . import const
+from .services import const
 
 _logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from .. import const
 from ..models.gocardless_event import WEBHOOK_PROCESS_BUDGET
 from ..models.ir_http import RAW_BODY_ROUTING_KEY
+from ..services import const
 from ..tools import parse_datetime
 
 _logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .. import const
+from ..services import const
 
 GOCARDLESS_USER = "gocardless_sync.group_gocardless_user"
 

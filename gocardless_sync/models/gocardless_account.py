@@ -3,8 +3,8 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .. import const
 from ..common import notification
+from ..services import const
 from ..services.api import GoCardlessAPI, GoCardlessError
 
 _logger = logging.getLogger(__name__)

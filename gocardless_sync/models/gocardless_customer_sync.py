@@ -21,9 +21,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .. import const
 from ..common import check_manager, lock_or_raise
-from ..services import matching
+from ..services import const, matching
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
 from ..tools import changed_vals

@@ -17,7 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from .. import const
+from ..services import const
 from ..services.api import GoCardlessError
 from ..tools import parse_datetime
 

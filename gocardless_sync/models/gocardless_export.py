@@ -24,8 +24,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
-from .. import const
-from ..services import export_files
+from ..services import const, export_files
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
 from ..tools import format_amount as plain_amount

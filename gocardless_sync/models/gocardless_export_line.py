@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .. import const
+from ..services import const
 from ..tools import post_note, to_gocardless_amount
 
 

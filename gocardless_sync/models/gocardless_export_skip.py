@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .. import const
+from ..services import const
 
 
 class GoCardlessExportSkip(models.Model):

@@ -4,9 +4,9 @@ from collections import defaultdict
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .. import const
 from ..common import check_manager, is_manager
 from ..notes import log_note
+from ..services import const
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
 

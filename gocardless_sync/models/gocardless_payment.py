@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
-from .. import const
+from ..services import const
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime, post_note
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .. import const
+from ..services import const
 
 
 class GoCardlessResourceMixin(models.AbstractModel):

@@ -8,10 +8,9 @@ from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, email_split
 
-from .. import const
 from ..common import check_manager, idempotency_key, is_manager, notification
 from ..notes import log_note
-from ..services import customer_payload, matching
+from ..services import const, customer_payload, matching
 from ..services.api import GoCardlessError
 
 _logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from .. import const
+from . import const
 
 _logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ the user).
 
 from dataclasses import dataclass
 
-from .. import const
+from . import const
 
 # notice codes
 VALUE_SHORTENED = "value_shortened"  # a metadata value cut to METADATA_VALUE_MAX_LENGTH

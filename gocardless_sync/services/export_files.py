@@ -25,7 +25,7 @@ import csv
 import io
 from decimal import Decimal
 
-from .. import const
+from . import const
 
 AMOUNT_COLUMN = "payment.amount"
 DATE_COLUMN = "payment.charge_date"

@@ -9,8 +9,7 @@ import openpyxl
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-from .. import const
-from ..services import export_files
+from ..services import const, export_files
 from ..tools import format_amount, from_minor_units, to_decimal, to_minor_units
 from .payment_common import GoCardlessPaymentCase
 

@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .. import const
+from ..services import const
 from .common import EMULATOR_TOKEN
 from .push_common import CONTACTS, GoCardlessPushCase
 

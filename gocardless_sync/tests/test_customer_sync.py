@@ -6,7 +6,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
 from odoo.tools.misc import file_open
 
-from ..const import LOCK_CUSTOMER_SYNC
+from ..services.const import LOCK_CUSTOMER_SYNC
 from .common import GoCardlessCase, GoCardlessEmulatorMixin
 
 

@@ -3,7 +3,7 @@ from lxml import etree
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
-from .. import const
+from ..services import const
 from .common import GoCardlessEmulatorMixin
 from .push_common import CONTACTS, GoCardlessPushCase
 

@@ -9,7 +9,7 @@ import openpyxl
 from odoo import Command
 from odoo.tests import tagged
 
-from .. import const
+from ..services import const
 from ..tools import (
     format_amount,
     from_minor_units,

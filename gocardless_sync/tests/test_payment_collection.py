@@ -9,8 +9,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .. import const
 from ..models import gocardless_export
+from ..services import const
 from ..services.api import GoCardlessError
 from ..tools import to_minor_units
 from .payment_common import GoCardlessPaymentCase

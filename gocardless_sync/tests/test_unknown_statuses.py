@@ -5,7 +5,7 @@ from datetime import datetime
 
 from odoo.tests import tagged
 
-from .. import const
+from ..services import const
 from .push_common import GoCardlessPushCase
 
 

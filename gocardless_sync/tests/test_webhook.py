@@ -15,9 +15,9 @@ from odoo.tests import HttpCase, tagged
 
 from gocardless_emulator import fixtures_path, sign_webhook
 
-from .. import const
 from ..controllers.main import WEBHOOK_ROUTE, sign
 from ..models import gocardless_event
+from ..services import const
 from .common import GoCardlessEmulatorMixin
 from .payment_common import PaymentDataMixin
 

@@ -1,7 +1,9 @@
-"""GoCardless API constants: statuses, schemes, limits and dashboard URLs.
+"""The addon's constants: GoCardless's statuses, schemes, currencies, limits and dashboard
+URLs, and the Odoo-side names (groups, locks) that several modules share.
 
-Facts come from API_NOTES.md (checked against the gocardless-pro client and GoCardless's
-own fixtures); names here are used by the services, the models and the tests alike.
+The GoCardless facts are those of docs/gocardless_api.md. This module lives in ``services``
+and imports nothing, so that the services layer stays importable without Odoo; the models
+import it as ``from ..services import const``.
 """
 
 API_VERSION = "2015-07-06"
