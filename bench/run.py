@@ -1,4 +1,4 @@
-"""`make bench`: the performance scenarios of DESIGN.md, as ratios to a baseline measured in the
+"""`make bench`: the project's performance scenarios (docs/benchmarks.md), as ratios to a baseline measured in the
 same run on the same database.
 
 Baseline: a bare batch ``res.partner.create`` of N partners (name + email). Scenarios:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the performance scenarios of DESIGN.md on a throwaway database (created,
+# `make bench`: the performance scenarios (docs/benchmarks.md) on a throwaway database (created,
 # installed, dropped), printed as a table of seconds, SQL queries and ratios to a baseline
 # measured in the same run. BENCH_SIZE=1000 make bench for a quick run.
 set -euo pipefail

@@ -245,7 +245,7 @@ METADATA_PARTNER_REF_KEY = "odoo_partner_ref"  # the contact's Reference (custom
 # Languages GoCardless accepts for a customer (ISO 639-1); others are left out.
 CUSTOMER_LANGUAGES = frozenset({"da", "de", "en", "es", "fr", "it", "nb", "nl", "pt", "sl", "sv"})
 # Idempotency keys: the client's own are uuid4 strings (36 characters), so that length is
-# known to be accepted; API_NOTES does not record GoCardless's documented maximum. The addon's
+# known to be accepted; no documented maximum was found. The addon's
 # keys are a prefix and a hash, cut to this length.
 IDEMPOTENCY_KEY_MAX_LENGTH = 36
 IDEMPOTENCY_KEY_PREFIX = "odoo-"

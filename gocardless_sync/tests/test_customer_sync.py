@@ -309,7 +309,7 @@ class TestCustomerSyncPolicies(CustomerSyncMixin, GoCardlessCase):
     def test_mandates_in_every_status(self):
         partner = self._partner("Mandates", "mandates@example.com")
         customer = self._gc_customer("mandates@example.com")
-        # the ten statuses of API_NOTES, as the emulator knows them
+        # the ten documented statuses (docs/gocardless_api.md), as the emulator knows them
         statuses = list(MANDATE_STATUSES)
         self.assertEqual(len(statuses), 10)
         for status in statuses:
