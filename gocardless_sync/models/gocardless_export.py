@@ -24,13 +24,13 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
+from ..notes import log_note
 from ..services import const, export_files
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
 from ..tools import format_amount as plain_amount
 from ..tools import (
     minor_unit,
-    post_note,
     to_decimal,
     to_gocardless_amount,
     to_minor_units,
@@ -1089,7 +1089,7 @@ class GoCardlessExport(models.Model):
                 count=len(payments),
                 journal=journal.display_name,
             )
-        post_note(self, note)
+        log_note(self, note)
         return payments, refused
 
     def _gocardless_balance_problems(self, lines):
@@ -1369,7 +1369,7 @@ class GoCardlessExport(models.Model):
                     )
                 )
         message = " ".join(parts)
-        post_note(self, message)
+        log_note(self, message)
         return self._notify(message, kind, sticky=kind != "success")
 
     def _gocardless_stop_text(self, line, error):
@@ -1464,7 +1464,7 @@ class GoCardlessExport(models.Model):
                 ):
                     unwanted.append(f"{data['id']} ({ref})")
         if unwanted:
-            post_note(
+            log_note(
                 self,
                 _(
                     "GoCardless collects payments for lines excluded from this batch: "
@@ -1510,7 +1510,7 @@ class GoCardlessExport(models.Model):
                     )
                 )
         if problems:
-            post_note(
+            log_note(
                 self,
                 _(
                     "GoCardless payments that differ from the export (Odoo records what "

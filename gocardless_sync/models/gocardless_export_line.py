@@ -1,8 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..notes import log_note
 from ..services import const
-from ..tools import post_note, to_gocardless_amount
+from ..tools import to_gocardless_amount
 
 
 class GoCardlessExportLine(models.Model):
@@ -157,7 +158,7 @@ class GoCardlessExportLine(models.Model):
         for batch in lines.export_id:
             batch_lines = lines.filtered(lambda line, batch=batch: line.export_id == batch)
             batch._gocardless_store_files(batch._gocardless_file_rows())
-            post_note(
+            log_note(
                 batch,
                 _(
                     "Excluded from the batch (never collected nor recorded; the balances can be "

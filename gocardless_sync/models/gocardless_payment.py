@@ -4,9 +4,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
+from ..notes import log_note
 from ..services import const, status_rules
 from ..services.api import GoCardlessError
-from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime, post_note
+from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class GoCardlessPayment(models.Model):
             created = created.with_env(self.env)
         created._gocardless_sync_account_payment()
         for line, gocardless_id, mandate_id in foreign:
-            post_note(
+            log_note(
                 line.export_id,
                 _(
                     "GoCardless payment %(payment)s carries the reference %(reference)s of "
@@ -297,7 +298,7 @@ class GoCardlessPayment(models.Model):
                 ),
             )
         for line, gocardless_id in duplicates:
-            post_note(
+            log_note(
                 line.export_id,
                 _(
                     "GoCardless has another payment, %(payment)s, for %(reference)s, which "
@@ -465,7 +466,7 @@ class GoCardlessPayment(models.Model):
                 odoo_payment.action_validate()
                 texts.append(_("GoCardless has paid the money out to the creditor's bank."))
             if len(texts) > 1:
-                post_note(odoo_payment, " ".join(texts))
+                log_note(odoo_payment, " ".join(texts))
 
     def _check_account_payment_access(self):
         self.ensure_one()
@@ -508,7 +509,7 @@ class GoCardlessPayment(models.Model):
             except UserError as error:
                 problem = str(error)
         if problem is None:
-            post_note(
+            log_note(
                 odoo_payment,
                 text
                 + " "
@@ -529,7 +530,7 @@ class GoCardlessPayment(models.Model):
                 problem=problem,
             )
         )
-        post_note(odoo_payment, message)
+        log_note(odoo_payment, message)
         odoo_payment.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Reverse the GoCardless payment %(payment)s", payment=self.gocardless_id),
