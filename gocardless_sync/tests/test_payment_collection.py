@@ -11,7 +11,6 @@ from odoo.tools import mute_logger
 
 from ..models import gocardless_export
 from ..services import const
-from ..services.api import GoCardlessError
 from ..tools import to_minor_units
 from .payment_common import GoCardlessPaymentCase
 
@@ -308,19 +307,14 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_a_line_error_does_not_stop_the_run_an_account_error_does(self):
         self._setup_batch(count=3)
-        api_class = type(self.account._gocardless_api())
-        original = api_class.create_resource
-        missing = self.lines[0].mandate_id.gocardless_id
-
-        def create_resource(api, resource, params, idempotency_key=None):
-            if params["links"]["mandate"] == missing:
-                raise GoCardlessError(GoCardlessError.KIND_NOT_FOUND, "404", status=404)
-            return original(api, resource, params, idempotency_key=idempotency_key)
-
-        with patch.object(api_class, "create_resource", create_resource):
-            action = self._collect()
+        # GoCardless answers the first line's create (lines go in sequence order) with a 404
+        self.emulator.inject_fault("not_found", times=1, method="POST", path="/payments")
+        action = self._collect()
         self.assertIn("2 GoCardless payments created", action["params"]["message"])
         self.assertTrue(self.lines[0].collect_error)
+        self.assertIn("(404)", self.lines[0].collect_error)
+        self.assertFalse(self.lines[0].gocardless_payment_ids)
+        self.assertTrue(self.lines[1:].gocardless_payment_ids)
         self.assertNotIn("Stopped", action["params"]["message"])
         # a revoked token stops the run at once
         self._setup_batch(count=1, offset=3)
