@@ -1,9 +1,9 @@
 """Small conversions between GoCardless JSON values and Odoo field values, and money."""
 
 from datetime import date, datetime, timezone
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from .services import const
+from .services import const, export_plan
 
 
 def parse_datetime(value):
@@ -86,7 +86,7 @@ def to_gocardless_amount(value, currency):
     decimals. An amount with more decimals (Odoo's rounding set finer than the ISO unit) is
     rounded DOWN, toward zero (25.505 -> 25.50), so that never more than a balance is
     collected; it is never scaled."""
-    return to_decimal(value, currency).quantize(_quantum(minor_unit(currency)), rounding=ROUND_DOWN)
+    return export_plan.collectable_amount(to_decimal(value, currency), currency.name)
 
 
 def to_minor_units(amount, currency):

@@ -544,7 +544,7 @@ class GoCardlessPayment(models.Model):
         their balance exports (see ``gocardless.export._gocardless_try_lock``)."""
         self.check_access("write")
         for batch in self.export_id:
-            batch._lock()
+            batch._gocardless_lock()
         for account in self.account_id:
             payments = self.filtered(lambda p, account=account: p.account_id == account)
             api = account._gocardless_api()

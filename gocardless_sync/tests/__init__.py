@@ -19,3 +19,4 @@ from . import test_export_lock
 from . import test_export_screens
 from . import test_services_without_odoo
 from . import test_status_rules
+from . import test_export_plan
