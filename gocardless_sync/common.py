@@ -35,18 +35,11 @@ def check_manager(env, can):
 def notification(title, message, kind="info", sticky=False, next_action=None):
     """The client action of an Odoo notification (toast), followed by ``next_action``
     (default: reload the current view; pass {"type": "ir.actions.act_window_close"} to close
-    a dialog, or any action dict)."""
-    return {
-        "type": "ir.actions.client",
-        "tag": "display_notification",
-        "params": {
-            "type": kind,
-            "title": title,
-            "message": message,
-            "sticky": sticky,
-            "next": next_action or {"type": "ir.actions.client", "tag": "soft_reload"},
-        },
-    }
+    a dialog, or any action dict; False: nothing follows, the screen stays as it is)."""
+    params = {"type": kind, "title": title, "message": message, "sticky": sticky}
+    if next_action is not False:
+        params["next"] = next_action or {"type": "ir.actions.client", "tag": "soft_reload"}
+    return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
 
 
 def try_lock(env, lock_class, key):

@@ -1,13 +1,9 @@
-"""Small conversions between GoCardless JSON values and Odoo field values, and a chatter
-note that cannot fail the action it reports."""
+"""Small conversions between GoCardless JSON values and Odoo field values, and money."""
 
-import logging
 from datetime import date, datetime, timezone
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from .services import const
-
-_logger = logging.getLogger(__name__)
+from .services import const, export_plan
 
 
 def parse_datetime(value):
@@ -90,7 +86,7 @@ def to_gocardless_amount(value, currency):
     decimals. An amount with more decimals (Odoo's rounding set finer than the ISO unit) is
     rounded DOWN, toward zero (25.505 -> 25.50), so that never more than a balance is
     collected; it is never scaled."""
-    return to_decimal(value, currency).quantize(_quantum(minor_unit(currency)), rounding=ROUND_DOWN)
+    return export_plan.collectable_amount(to_decimal(value, currency), currency.name)
 
 
 def to_minor_units(amount, currency):
@@ -118,30 +114,3 @@ def format_amount(amount, currency):
     """An amount as GoCardless reads it in files and messages: plain major units with the
     currency's ISO decimals, no grouping: "1234567.89"."""
     return f"{to_gocardless_amount(amount, currency):f}"
-
-
-# -- chatter -------------------------------------------------------------------------------
-
-
-def post_note(record, body, **kwargs):
-    """Post ``body`` in the chatter of ``record`` (one record) as the current user, and never
-    fail: return the message, or an empty ``mail.message`` recordset.
-
-    A note reports what an action did, often after GoCardless did it; it must never be able
-    to undo that action. Odoo refuses a message from a user without email address ("configure
-    the sender's email address") except as superuser, so the note is posted through
-    ``record_sudo`` with the current user's partner as its author (the user did the action and
-    may read the record). Any other failure is logged and only the note is dropped (its own
-    savepoint is rolled back).
-    """
-    env = record.env
-    try:
-        with env.cr.savepoint():
-            record_sudo = record.sudo()
-            message_sudo = record_sudo.message_post(
-                body=body, author_id=env.user.partner_id.id, **kwargs
-            )
-            return message_sudo.sudo(False)
-    except Exception:  # a note must not fail the action it reports
-        _logger.exception("Could not post a note on %s: %s", record, body)
-        return env["mail.message"]

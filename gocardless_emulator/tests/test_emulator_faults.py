@@ -57,6 +57,20 @@ def test_server_error_fault(gcemu, gcemu_client):
     assert statuses(gcemu) == [500]
 
 
+def test_not_found_fault_on_one_path(gcemu, gcemu_client):
+    customer = gcemu.add_customer(email="ada@example.com", given_name="Ada", family_name="L")
+    mandate = gcemu.add_mandate(customer["id"])
+    gcemu.inject_fault("not_found", method="POST", path="/payments")
+    params = {"amount": 100, "currency": "GBP", "links": {"mandate": mandate["id"]}}
+    with pytest.raises(errors.InvalidApiUsageError) as caught:
+        gcemu_client.payments.create(params=params)
+    assert caught.value.code == 404
+    assert caught.value.errors[0]["reason"] == "not_found"
+    assert not gcemu.payments  # answered before the API: nothing created
+    assert gcemu_client.mandates.get(mandate["id"]).id == mandate["id"]  # other paths work
+    assert gcemu_client.payments.create(params=params).amount == 100  # the fault is used up
+
+
 def test_timeout_fault_raises_requests_timeout(gcemu):
     client = gocardless_pro.Client(gcemu.access_token, base_url=gcemu.base_url, timeout=0.5)
     gcemu.inject_fault("timeout", times=3, delay=1.0)

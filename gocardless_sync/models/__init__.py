@@ -8,6 +8,8 @@ from . import gocardless_customer
 from . import gocardless_customer_sync
 from . import gocardless_event
 from . import gocardless_export
+from . import gocardless_export_builder
+from . import gocardless_export_collector
 from . import gocardless_export_line
 from . import gocardless_export_skip
 from . import gocardless_field_mapping

@@ -17,7 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from ..services import const
+from ..services import const, status_rules
 from ..services.api import GoCardlessError
 from ..tools import parse_datetime
 
@@ -357,7 +357,7 @@ class GoCardlessEvent(models.Model):
             note = _("Payment %(payment)s fetched from GoCardless.", payment=payment_id)
         # notes show the statuses as users see them ("Paid out"), not their keys
         labels = dict(payment._fields["status"]._description_selection(self.env))
-        status = const.PAYMENT_EVENT_STATUS.get(self.action)
+        status = status_rules.event_status(status_rules.PAYMENT, self.action)
         if not status:
             return "done", note or _(
                 "Status unchanged (%(status)s).", status=labels.get(payment.status, payment.status)

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..common import check_manager, is_manager
 from ..notes import log_note
-from ..services import const
+from ..services import const, status_rules
 from ..services.api import GoCardlessError
 from ..tools import changed_vals, parse_date, parse_datetime
 
@@ -175,40 +175,42 @@ class GoCardlessMandate(models.Model):
     def _gocardless_apply_event(self, action, event_at):
         """Apply a mandate event (its action and when it happened); return a note.
 
-        Events may arrive late or out of order: an event older than the last one applied, or
-        one that would move the mandate back (e.g. "submitted" after "active", anything but a
-        reinstatement after "cancelled"), changes nothing."""
+        The status rule is ``services/status_rules.py``'s (the payments' too): an event older
+        than the last one applied, or one that would move the mandate back (e.g. "submitted"
+        after "active", anything but a reinstatement after "cancelled"), changes nothing."""
         self.ensure_one()
-        if self.last_event_at and event_at and event_at < self.last_event_at:
+        new_status = status_rules.event_status(status_rules.MANDATE, action)
+        decision = status_rules.decide(
+            status_rules.MANDATE,
+            self.status,
+            new_status,
+            action=action,
+            event_at=event_at,
+            last_event_at=self.last_event_at,
+        )
+        if decision.outcome == status_rules.OLDER:
             return _("Older than the last event applied: nothing changed.")
-        new_status = const.MANDATE_EVENT_STATUS.get(action)
-        vals = {"last_event_at": event_at or self.last_event_at}
+        vals = {"last_event_at": event_at} if decision.record_event else {}
         # notes show the statuses as users see them ("Pending submission"), not their keys
         labels = dict(self._fields["status"]._description_selection(self.env))
         old_label = labels.get(self.status, self.status)
         new_label = labels.get(new_status, new_status)
-        note = _("Status unchanged (%(status)s).", status=old_label)
-        if new_status and new_status != self.status:
-            rank = const.MANDATE_STATUS_RANK
-            # an unknown status has no rank: any status an event brings replaces it
-            current_rank = rank.get(self.status, 0)
-            if rank[new_status] < current_rank and action not in const.MANDATE_REVIVAL_ACTIONS:
-                return _(
-                    "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
-                    old=old_label,
-                    new=new_label,
-                )
+        if decision.changes_status:
+            vals.update(status=decision.status, raw_status=False)
             note = _("Status %(old)s → %(new)s.", old=old_label, new=new_label)
-            vals.update(status=new_status, raw_status=False)
-        self.write(vals)
+        elif decision.outcome == status_rules.BACKWARDS:
+            note = _(
+                "Would move the mandate back from %(old)s to %(new)s: nothing changed.",
+                old=old_label,
+                new=new_label,
+            )
+        else:
+            note = _("Status unchanged (%(status)s).", status=old_label)
+        if vals:
+            self.write(vals)
         return note
 
     # -- remove from the contact / cancel in GoCardless (issue 5) ------------------------
-    @api.model
-    def _gocardless_usable_domain(self):
-        """The mandates bulk payment actions may offer: usable and not removed in Odoo."""
-        return list(const.USABLE_MANDATE_DOMAIN)
-
     def action_gocardless_confirm_remove(self):
         """The "Remove" button: a confirmation that says what removing does."""
         return self.env["gocardless.mandate.confirm.wizard"]._gocardless_open(self, "remove")

@@ -4,9 +4,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
-from ..services import const
+from ..notes import log_note
+from ..services import const, status_rules
 from ..services.api import GoCardlessError
-from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime, post_note
+from ..tools import changed_vals, from_minor_units, parse_date, parse_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class GoCardlessPayment(models.Model):
             created = created.with_env(self.env)
         created._gocardless_sync_account_payment()
         for line, gocardless_id, mandate_id in foreign:
-            post_note(
+            log_note(
                 line.export_id,
                 _(
                     "GoCardless payment %(payment)s carries the reference %(reference)s of "
@@ -297,7 +298,7 @@ class GoCardlessPayment(models.Model):
                 ),
             )
         for line, gocardless_id in duplicates:
-            post_note(
+            log_note(
                 line.export_id,
                 _(
                     "GoCardless has another payment, %(payment)s, for %(reference)s, which "
@@ -326,7 +327,7 @@ class GoCardlessPayment(models.Model):
             from).
         :return: the payments whose status changed.
 
-        Rules:
+        Rules (``services/status_rules.py``, the mandates' rule too):
 
         - Events arrive late and out of order: an event that happened before the newest one
           already applied (``last_event_at``, to the second) changes nothing.
@@ -346,7 +347,7 @@ class GoCardlessPayment(models.Model):
           webhook controller's ``*_sudo`` environment) and, when an Odoo payment is linked,
           to Odoo payments (Invoicing rights).
         """
-        if status not in const.PAYMENT_STATUS_RANK:
+        if not status_rules.is_known(status_rules.PAYMENT, status):
             # a status GoCardless added later (or none): it has no rank, so it replaces no
             # known status; the value is kept for the user to see
             _logger.warning("Unknown GoCardless payment status %r kept aside", status)
@@ -358,33 +359,43 @@ class GoCardlessPayment(models.Model):
         event = event or {}
         event_id = event.get("id")
         event_at = parse_datetime(event.get("created_at"))
-        revives = const.PAYMENT_REVIVAL_ACTIONS.get(event.get("action"), frozenset())
         changed = self.browse()
         for payment in self:
-            if event_id and payment.last_event_id == event_id:
+            decision = status_rules.decide(
+                status_rules.PAYMENT,
+                payment.status,
+                status,
+                action=event.get("action"),
+                event_at=event_at,
+                last_event_at=payment.last_event_at,
+                event_id=event_id,
+                last_event_id=payment.last_event_id,
+            )
+            if decision.outcome in (status_rules.DUPLICATE, status_rules.OLDER):
                 continue
-            if event_at and payment.last_event_at and event_at < payment.last_event_at:
-                continue  # older than what is applied already
             seen = {}
-            if event_id:
+            if decision.record_event and event_id:
                 seen["last_event_id"] = event_id
-            if event_at:  # never older than the current one (checked above)
+            if decision.record_event and event_at:  # never older than the current one
                 seen["last_event_at"] = event_at
             if payment.raw_status:  # GoCardless reports a known status again
                 seen["raw_status"] = False
-            current = payment.status
-            # an unknown status has no rank: any known status moves it forward
-            forward = const.PAYMENT_STATUS_RANK[status] > const.PAYMENT_STATUS_RANK.get(current, -1)
-            revived = current in revives and status != current
-            if not (forward or revived):
+            if not decision.changes_status:
                 if seen:
                     payment.write(seen)
                 continue
             payment.write(
-                dict(seen, status=status, raw_status=False, status_changed_at=fields.Datetime.now())
+                dict(
+                    seen,
+                    status=decision.status,
+                    raw_status=False,
+                    status_changed_at=fields.Datetime.now(),
+                )
             )
             changed |= payment
-            payment._gocardless_sync_account_payment(event=event, note=note, revived=revived)
+            payment._gocardless_sync_account_payment(
+                event=event, note=note, revived=decision.outcome == status_rules.REVIVED
+            )
         return changed
 
     def _gocardless_status_text(self, event=None, note=None):
@@ -455,7 +466,7 @@ class GoCardlessPayment(models.Model):
                 odoo_payment.action_validate()
                 texts.append(_("GoCardless has paid the money out to the creditor's bank."))
             if len(texts) > 1:
-                post_note(odoo_payment, " ".join(texts))
+                log_note(odoo_payment, " ".join(texts))
 
     def _check_account_payment_access(self):
         self.ensure_one()
@@ -498,7 +509,7 @@ class GoCardlessPayment(models.Model):
             except UserError as error:
                 problem = str(error)
         if problem is None:
-            post_note(
+            log_note(
                 odoo_payment,
                 text
                 + " "
@@ -519,7 +530,7 @@ class GoCardlessPayment(models.Model):
                 problem=problem,
             )
         )
-        post_note(odoo_payment, message)
+        log_note(odoo_payment, message)
         odoo_payment.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=_("Reverse the GoCardless payment %(payment)s", payment=self.gocardless_id),
@@ -533,7 +544,7 @@ class GoCardlessPayment(models.Model):
         their balance exports (see ``gocardless.export._gocardless_try_lock``)."""
         self.check_access("write")
         for batch in self.export_id:
-            batch._lock()
+            batch._gocardless_lock()
         for account in self.account_id:
             payments = self.filtered(lambda p, account=account: p.account_id == account)
             api = account._gocardless_api()

@@ -288,9 +288,6 @@ class GoCardlessAPI:
             idempotent=bool(idempotency_key),
         ).attributes
 
-    def update_resource(self, resource, identity, params):
-        return self.call(self._service(resource).update, identity, params=params).attributes
-
     def action(self, resource, action, identity, params=None):
         """A state action (cancel, reinstate, retry): never retried automatically."""
         method = getattr(self._service(resource), action)

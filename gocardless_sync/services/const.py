@@ -67,9 +67,14 @@ def read_status(value, known):
     return UNKNOWN_STATUS, (str(value) if value not in (None, "") else False)
 
 
-# The order of payment statuses: a status never replaces one of a higher rank (events and
-# webhooks arrive in any order). Rank 5 ends a payment without money; a charge-back comes
-# after a payout. The one move back is a retry of a failed payment (resubmission_requested).
+# -- the status rule (services/status_rules.py) -------------------------------------------
+# Per kind (mandates, payments): ONE table of the status each event action brings, the order
+# of the statuses (an event never moves a status to a lower rank) and the revivals, the only
+# actions that may move a status back, with the statuses they revive from.
+
+# The order of payment statuses: a status never replaces one of a higher rank, nor another of
+# the same rank (events and webhooks arrive in any order). Rank 5 ends a payment without
+# money; a charge-back comes after a payout.
 PAYMENT_STATUS_RANK = {
     "pending_customer_approval": 0,
     "pending_submission": 1,
@@ -106,6 +111,42 @@ PAYMENT_EVENT_STATUS = {
     "charged_back": "charged_back",
     "resubmission_requested": "pending_submission",
     "chargeback_cancelled": "paid_out",
+}
+
+# The status a mandate has after each event action. Actions not listed here (created,
+# transferred, customer_approval_granted, ...) leave the status as it is.
+MANDATE_EVENT_STATUS = {
+    "submitted": "submitted",
+    "active": "active",
+    "reinstated": "active",
+    "resubmission_requested": "pending_submission",
+    "suspended_by_payer": "suspended_by_payer",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "expired": "expired",
+    "consumed": "consumed",
+    "blocked": "blocked",
+    "replaced": "cancelled",
+}
+# Progress of a mandate: an event never moves a mandate to a lower rank. Unlike a payment, a
+# mandate moves between statuses of the same rank (active and suspended by the payer, both
+# ways; one end for another).
+MANDATE_STATUS_RANK = {
+    "pending_customer_approval": 1,
+    "pending_submission": 2,
+    "submitted": 3,
+    "active": 4,
+    "suspended_by_payer": 4,
+    "cancelled": 5,
+    "failed": 5,
+    "expired": 5,
+    "consumed": 5,
+    "blocked": 5,
+}
+# The actions that bring a mandate back (a reinstatement, a resubmission), from any status.
+MANDATE_REVIVAL_ACTIONS = {
+    action: frozenset(MANDATE_STATUS_RANK) | {UNKNOWN_STATUS}
+    for action in ("reinstated", "resubmission_requested")
 }
 
 # Why a partner's balance is left out of a balance export.
@@ -189,37 +230,6 @@ EVENT_RESOURCE_LINK = {
     "creditors": "creditor",
 }
 CUSTOMER_REMOVED_ACTIONS = frozenset({"removed", "customer_removed"})
-
-# The status a mandate has after each event action. Actions not listed here (created,
-# transferred, customer_approval_granted, ...) leave the status as it is.
-MANDATE_EVENT_STATUS = {
-    "submitted": "submitted",
-    "active": "active",
-    "reinstated": "active",
-    "resubmission_requested": "pending_submission",
-    "suspended_by_payer": "suspended_by_payer",
-    "cancelled": "cancelled",
-    "failed": "failed",
-    "expired": "expired",
-    "consumed": "consumed",
-    "blocked": "blocked",
-    "replaced": "cancelled",
-}
-# Progress of a mandate: an event never moves a mandate to a lower rank, except the actions
-# that bring an ended mandate back (MANDATE_REVIVAL_ACTIONS).
-MANDATE_STATUS_RANK = {
-    "pending_customer_approval": 1,
-    "pending_submission": 2,
-    "submitted": 3,
-    "active": 4,
-    "suspended_by_payer": 4,
-    "cancelled": 5,
-    "failed": 5,
-    "expired": 5,
-    "consumed": 5,
-    "blocked": 5,
-}
-MANDATE_REVIVAL_ACTIONS = frozenset({"reinstated", "resubmission_requested"})
 
 # The webhook endpoint's path (the URL to give GoCardless is the database's base URL + it).
 WEBHOOK_PATH = "/gocardless/webhook"

@@ -71,6 +71,32 @@ def _cell_texts(row):
     return texts
 
 
+def file_row(mandate, customer, amount, currency, description, charge_date, reference):
+    """One row of the files: a line's payment.
+
+    :param mandate: the mandate's GoCardless ID
+    :param customer: the GoCardless customer's snapshot in Odoo, a dict with ``gocardless_id``,
+        ``given_name``, ``family_name``, ``company_name`` and ``email`` (empty: None or False)
+    :param amount: a Decimal with the currency's ISO decimals (what GoCardless collects)
+    :param currency: the ISO code
+    :param charge_date: a date, or None / False (as soon as possible)
+    :param reference: the line's reference (metadata ``odoo_ref``)
+    """
+    return {
+        "mandate.id": mandate,
+        "customer.id": customer["gocardless_id"],
+        "customer.given_name": customer["given_name"] or "",
+        "customer.family_name": customer["family_name"] or "",
+        "customer.company_name": customer["company_name"] or "",
+        "customer.email": customer["email"] or "",
+        AMOUNT_COLUMN: amount,
+        "payment.currency": currency,
+        "payment.description": description,
+        DATE_COLUMN: charge_date or None,
+        f"payment.metadata.{const.BULK_IMPORT_METADATA_KEY}": reference,
+    }
+
+
 def build_csv(rows):
     """The bulk-import CSV of ``rows`` as bytes."""
     buffer = io.StringIO()

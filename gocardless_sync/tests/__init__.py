@@ -18,3 +18,5 @@ from . import test_minor_units
 from . import test_export_lock
 from . import test_export_screens
 from . import test_services_without_odoo
+from . import test_status_rules
+from . import test_export_plan

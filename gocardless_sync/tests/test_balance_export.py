@@ -9,6 +9,8 @@ import openpyxl
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
+from ..common import database_tag
+from ..models.gocardless_export import REFERENCE_TAG_PURPOSE
 from ..services import const, export_files
 from ..tools import format_amount, from_minor_units, to_decimal, to_minor_units
 from .payment_common import GoCardlessPaymentCase
@@ -56,7 +58,7 @@ class TestBalanceExport(GoCardlessPaymentCase):
         self.assertIn("1,234,568.19", batch.totals)
         # lines are sorted by customer name; references are <batch>-<sequence>-<database tag>
         self.assertEqual(batch.line_ids.sorted("sequence").partner_id, large | small)
-        tag = batch._gocardless_database_tag()
+        tag = database_tag(batch.env, REFERENCE_TAG_PURPOSE)
         self.assertEqual(large_line.reference, f"{batch.name}-0001-{tag}")
         self.assertEqual(small_line.reference, f"{batch.name}-0002-{tag}")
         self.assertFalse(batch.skip_ids)
@@ -333,7 +335,7 @@ class TestExportFiles(GoCardlessPaymentCase):
     def test_csv_byte_for_byte(self):
         batch = self._known_batch()
         a, b = self.alice_mandate, self.bob_mandate
-        name, tag = batch.name, batch._gocardless_database_tag()
+        name, tag = batch.name, database_tag(batch.env, REFERENCE_TAG_PURPOSE)
         expected = (
             "mandate.id,customer.id,customer.given_name,customer.family_name,"
             "customer.company_name,customer.email,payment.amount,payment.currency,"
@@ -355,7 +357,7 @@ class TestExportFiles(GoCardlessPaymentCase):
     def test_xlsx_cell_by_cell(self):
         batch = self._known_batch()
         a, b = self.alice_mandate, self.bob_mandate
-        name, tag = batch.name, batch._gocardless_database_tag()
+        name, tag = batch.name, database_tag(batch.env, REFERENCE_TAG_PURPOSE)
         self.assertFalse(batch.xlsx_attachment_id)  # built on its first download
         action = batch.with_user(self.gc_accountant).action_download_xlsx()
         self.assertEqual(action["url"], f"/web/content/{batch.xlsx_attachment_id.id}?download=true")
@@ -438,12 +440,12 @@ class TestExportFiles(GoCardlessPaymentCase):
         self._invoice(partner, 5.0, self.gbp)
         self._mandate(partner)
         batch = self._export(partner)
-        tag = batch._gocardless_database_tag()
+        tag = database_tag(batch.env, REFERENCE_TAG_PURPOSE)
         self.assertRegex(tag, r"^[0-9A-F]{6}$")
         self.assertEqual(batch.line_ids.reference, f"{batch.name}-0001-{tag}")
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("database.uuid", "another-database")
-        self.assertNotEqual(batch._gocardless_database_tag(), tag)
+        self.assertNotEqual(database_tag(batch.env, REFERENCE_TAG_PURPOSE), tag)
 
     def test_service_formats_zero_decimal_amounts(self):
         row = dict.fromkeys(const.BULK_IMPORT_COLUMNS, "x")

@@ -4,7 +4,7 @@ arrive while a collection runs wait for it (the retry applies them), so the log 
 no "duplicate key", no "could not serialize".
 
 A collection "running in another transaction" is the transaction that holds the batch's
-lock, ``pg_try_advisory_xact_lock(EXPORT_LOCK_CLASS, batch id)``: the tests take that lock in
+lock, ``pg_try_advisory_xact_lock(const.LOCK_EXPORT, batch id)``: the tests take that lock in
 a second PostgreSQL connection (a test's own data is invisible to any other connection, so a
 real second collection cannot run on it)."""
 
@@ -16,7 +16,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..models.gocardless_event import REFUSED_LOCKS_KEY
-from ..models.gocardless_export import EXPORT_LOCK_CLASS
+from ..services import const
 from ..tools import to_minor_units
 from .common import GoCardlessEmulatorMixin
 from .payment_common import GoCardlessPaymentCase, PaymentDataMixin
@@ -31,7 +31,7 @@ class LockMixin:
         its cursor (``rollback()`` ends that "collection")."""
         other = db_connect(self.env.cr.dbname).cursor()
         self.addCleanup(other.close)
-        other.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, batch.id])
+        other.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [const.LOCK_EXPORT, batch.id])
         self.assertTrue(other.fetchone()[0], "the test's own transaction holds the lock")
         return other
 

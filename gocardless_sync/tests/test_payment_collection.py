@@ -9,9 +9,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models import gocardless_export
+from ..models import gocardless_export_collector
 from ..services import const
-from ..services.api import GoCardlessError
 from ..tools import to_minor_units
 from .payment_common import GoCardlessPaymentCase
 
@@ -52,6 +51,11 @@ class CollectionMixin:
         currency = values.pop("currency", line.currency_id.name)
         return self.emulator.add_payment(
             line.mandate_id.gocardless_id, amount, currency=currency, **values
+        )
+
+    def _refresh_batch(self):
+        return self.env["gocardless.export.collector"]._gocardless_refresh(
+            self.batch, self.account._gocardless_api()
         )
 
     def _collect(self, user=None):
@@ -192,8 +196,14 @@ class TestCollectThroughApi(CollectionMixin, GoCardlessPaymentCase):
     def test_only_managers_collect(self):
         self._setup_batch(count=1)
         for user in (self.gc_user, self.gc_supervisor):
-            with self.subTest(user=user.login), self.assertRaises(AccessError):
-                self._collect(user=user)
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError) as caught:
+                    self._collect(user=user)
+                self.assertEqual(
+                    str(caught.exception),
+                    "Only GoCardless Managers can export balances, record and collect "
+                    "payments. Ask an administrator for the GoCardless Manager right.",
+                )
         self.assertFalse(self.emulator.payments)
 
 
@@ -282,13 +292,58 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
         self._setup_batch(count=1)
         self._upload(self.lines)  # the file uploaded in the dashboard meanwhile
         with self.assertRaises(UserError) as caught:
-            self.batch.with_user(self.gc_accountant).unlink()
+            self.batch.with_user(self.gc_accountant).action_gocardless_delete()
         self.assertIn("exist in GoCardless", str(caught.exception))
         self.assertTrue(self.batch.exists())
         # a batch GoCardless knows nothing of can go
         self._setup_batch(count=1, offset=1)
+        batch, name = self.batch, self.batch.name
+        action = batch.with_user(self.gc_accountant).action_gocardless_delete()
+        self.assertFalse(batch.exists())
+        self.assertEqual(action["params"]["message"], f"{name} deleted.")
+        self.assertEqual(action["params"]["next"]["res_model"], "gocardless.export")
+        # GoCardless unreachable: nothing is deleted without knowing
+        self._setup_batch(count=1, offset=2)
+        self.emulator.inject_fault("server_error", times=5, path="/payments")
+        with self.assertRaises(UserError) as caught:
+            self.batch.with_user(self.gc_accountant).action_gocardless_delete()
+        self.assertIn("could not tell", str(caught.exception))
+        self.assertTrue(self.batch.exists())
+        # only Managers delete
+        with self.assertRaises(AccessError):
+            self.batch.with_user(self.gc_supervisor).action_gocardless_delete()
+
+    def test_unlink_never_calls_gocardless(self):
+        """Deleting (unlink: RPC, Odoo's own Delete) refuses what Odoo knows is started, and
+        asks GoCardless nothing; the batch's Delete asks first."""
+        self._setup_batch(count=2)
+        self.emulator.requests.clear()
+        self.batch.with_user(self.gc_accountant).action_record_payments()
+        with self.assertRaises(UserError) as caught:
+            self.batch.with_user(self.gc_accountant).unlink()
+        self.assertIn("recorded in Odoo", str(caught.exception))
+        self._setup_batch(count=1, offset=2)
         batch = self.batch
+        self._upload(self.lines)  # unknown to Odoo: unlink does not find out
+        self.emulator.requests.clear()
         batch.with_user(self.gc_accountant).unlink()
+        self.assertFalse(batch.exists())
+        self.assertFalse(self.emulator.requests)
+
+    def test_the_batch_screens_delete_through_gocardless(self):
+        form = self.env.ref("gocardless_sync.gocardless_export_view_form")
+        listing = self.env.ref("gocardless_sync.gocardless_export_view_list")
+        self.assertEqual(form.get_combined_arch().count('name="action_gocardless_delete"'), 1)
+        self.assertIn('delete="0"', form.arch_db)
+        self.assertIn('delete="0"', listing.arch_db)
+        server_action = self.env.ref("gocardless_sync.gocardless_export_action_delete")
+        self.assertEqual(server_action.binding_model_id.model, "gocardless.export")
+        self.assertEqual(server_action.binding_view_types, "list")
+        self._setup_batch(count=1)
+        batch = self.batch
+        server_action.with_user(self.gc_accountant).with_context(
+            active_model="gocardless.export", active_ids=batch.ids
+        ).run()
         self.assertFalse(batch.exists())
 
     def test_a_charge_date_passed_at_collection_means_as_soon_as_possible(self):
@@ -308,19 +363,14 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_a_line_error_does_not_stop_the_run_an_account_error_does(self):
         self._setup_batch(count=3)
-        api_class = type(self.account._gocardless_api())
-        original = api_class.create_resource
-        missing = self.lines[0].mandate_id.gocardless_id
-
-        def create_resource(api, resource, params, idempotency_key=None):
-            if params["links"]["mandate"] == missing:
-                raise GoCardlessError(GoCardlessError.KIND_NOT_FOUND, "404", status=404)
-            return original(api, resource, params, idempotency_key=idempotency_key)
-
-        with patch.object(api_class, "create_resource", create_resource):
-            action = self._collect()
+        # GoCardless answers the first line's create (lines go in sequence order) with a 404
+        self.emulator.inject_fault("not_found", times=1, method="POST", path="/payments")
+        action = self._collect()
         self.assertIn("2 GoCardless payments created", action["params"]["message"])
         self.assertTrue(self.lines[0].collect_error)
+        self.assertIn("(404)", self.lines[0].collect_error)
+        self.assertFalse(self.lines[0].gocardless_payment_ids)
+        self.assertTrue(self.lines[1:].gocardless_payment_ids)
         self.assertNotIn("Stopped", action["params"]["message"])
         # a revoked token stops the run at once
         self._setup_batch(count=1, offset=3)
@@ -332,18 +382,18 @@ class TestCollectionSafety(CollectionMixin, GoCardlessPaymentCase):
 
     def test_a_run_is_capped_by_count_and_time(self):
         self._setup_batch(count=3)
-        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 1):
+        with patch.object(gocardless_export_collector, "COLLECT_MAX_PER_RUN", 1):
             action = self._collect()
         self.assertIn("1 GoCardless payment created.", action["params"]["message"])
         self.assertIn("2 lines remain: run Collect again", action["params"]["message"])
         self.assertEqual(self.batch.collected_count, 1)
-        with patch.object(gocardless_export, "COLLECT_MAX_PER_RUN", 1):
+        with patch.object(gocardless_export_collector, "COLLECT_MAX_PER_RUN", 1):
             action = self._collect()
         self.assertIn("1 line remains: run Collect again", action["params"]["message"])
         self.batch.invalidate_recordset(["collected_count"])
         self.assertEqual(self.batch.collected_count, 2)
         self._setup_batch(count=1, offset=3)
-        with patch.object(gocardless_export, "COLLECT_TIME_BUDGET", -1):
+        with patch.object(gocardless_export_collector, "COLLECT_TIME_BUDGET", -1):
             action = self._collect()
         self.assertIn("0 GoCardless payments created", action["params"]["message"])
         self.assertIn("1 line remains", action["params"]["message"])
@@ -493,7 +543,7 @@ class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
     def test_refresh_lists_per_mandate_or_by_date(self):
         self._setup_batch(count=2)
         self._upload(self.lines[0])
-        self.batch._gocardless_refresh(self.account._gocardless_api())
+        self._refresh_batch()
         queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
         self.assertEqual(
             sorted(query["mandate"] for query in queries),
@@ -504,8 +554,8 @@ class TestRefreshAfterFileUpload(CollectionMixin, GoCardlessPaymentCase):
         )
         # beyond a few mandates, one list by creation date (every page)
         self.emulator.requests.clear()
-        with patch.object(gocardless_export, "REFRESH_PER_MANDATE_MAX", 1):
-            self.batch._gocardless_refresh(self.account._gocardless_api())
+        with patch.object(gocardless_export_collector, "REFRESH_PER_MANDATE_MAX", 1):
+            self._refresh_batch()
         queries = [r["query"] for r in self.emulator.requests if r["path"] == "/payments"]
         self.assertEqual(len(queries), 1)
         self.assertNotIn("mandate", queries[0])

@@ -7,7 +7,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tools import file_open
 
-from ..models.gocardless_export import EXPORT_LOCK_CLASS
+from ..services import const
 from ..tools import to_decimal
 from .payment_common import GoCardlessPaymentCase
 
@@ -71,6 +71,34 @@ class TestRecordPayments(GoCardlessPaymentCase):
         self.assertEqual(self.batch.line_ids.payment_id, payments)
         self.assertEqual(self.batch.state, "in_progress")  # recorded, not collected yet
 
+    def test_payment_values_come_from_the_line_hook(self):
+        """``_prepare_account_payment_vals`` builds each Odoo payment (the OCA habit: a module
+        adds its values by overriding it); once GoCardless collects another amount (an edited
+        file), its amount and currency are the GoCardless payment's."""
+        line = self._line(self.batch, self.alice)
+        method_line = self.journal.inbound_payment_method_line_ids[:1]
+        vals = line._prepare_account_payment_vals(self.journal, method_line, self._today())
+        self.assertEqual(
+            vals,
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.alice.id,
+                "amount": line.amount,
+                "currency_id": self.gbp.id,
+                "journal_id": self.journal.id,
+                "payment_method_line_id": method_line.id,
+                "date": self._today(),
+                "memo": f"GoCardless {line.reference}",
+            },
+        )
+        self._record()
+        payment = line.payment_id
+        self.assertEqual(
+            (payment.memo, payment.payment_method_line_id, payment.partner_type),
+            (vals["memo"], method_line, "customer"),
+        )
+
     def test_payments_reconcile_oldest_invoices_first(self):
         # invoiced after the export: the payment does not cover it
         later = self._invoice(self.alice, 40.0, self.gbp, date="2025-02-20")
@@ -100,7 +128,7 @@ class TestRecordPayments(GoCardlessPaymentCase):
     def test_a_second_run_at_the_same_time_is_refused(self):
         other = db_connect(self.env.cr.dbname).cursor()
         self.addCleanup(other.close)
-        other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [EXPORT_LOCK_CLASS, self.batch.id])
+        other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [const.LOCK_EXPORT, self.batch.id])
         with self.assertRaises(UserError) as caught:
             self._record()
         self.assertIn("right now", str(caught.exception))

@@ -32,10 +32,17 @@ modules = sorted(
 )
 for name in modules:
     importlib.import_module(f"services.{name}")
-from services import const, matching
+from decimal import Decimal
+from services import const, export_plan, matching, status_rules
 decision = matching.plan_customer_sync(
     [{"id": "CU1", "email": " Ada@Example.com "}], {"ada@example.com": {7}}, {}, "skip"
 )[0]
+export = export_plan.plan_export(
+    [7], {(7, 1): Decimal("25.505")}, {1: "GBP"}, 1,
+    {7: [export_plan.Mandate(3, "MD3", "active", True, "bacs", 7)]},
+)
+status = status_rules.decide(status_rules.PAYMENT, "failed", "pending_submission",
+                             action="resubmission_requested")
 try:
     import odoo  # noqa: F401
     odoo_blocked = False
@@ -48,6 +55,8 @@ print(json.dumps({
     "outcome": decision.outcome,
     "partner": decision.partner_id,
     "gbp_unit": const.SCHEME_CURRENCY["bacs"],
+    "export_amount": str(export.lines[0].amount),
+    "status": [status.outcome, status.status],
 }))
 """
 
@@ -67,7 +76,17 @@ class TestServicesWithoutOdoo(BaseCase):
         self.assertTrue(report["odoo_blocked"], "the probe must really block Odoo")
         self.assertFalse(report["odoo_loaded"])
         # every module of the package was imported, the pure rules among them
-        for name in ("api", "const", "customer_payload", "export_files", "matching"):
+        for name in (
+            "api",
+            "const",
+            "customer_payload",
+            "export_files",
+            "export_plan",
+            "matching",
+            "status_rules",
+        ):
             self.assertIn(name, report["modules"])
         self.assertEqual((report["outcome"], report["partner"]), ("link", 7))
         self.assertEqual(report["gbp_unit"], "GBP")
+        self.assertEqual(report["export_amount"], "25.50")
+        self.assertEqual(report["status"], ["revived", "pending_submission"])

@@ -13,9 +13,17 @@ FAULT_KINDS = (
     "timeout",
     "drop",
     "unauthorized",
+    "not_found",
 )
 # These are answered before the request reaches the API (nothing is created or changed).
-REJECTING_KINDS = ("rate_limit", "html_429", "html_502", "server_error", "unauthorized")
+REJECTING_KINDS = (
+    "rate_limit",
+    "html_429",
+    "html_502",
+    "server_error",
+    "unauthorized",
+    "not_found",
+)
 # These let the request be processed, then withhold the response.
 WITHHOLDING_KINDS = ("timeout", "drop")
 DEFAULT_TIMEOUT_DELAY = 5.0

@@ -180,6 +180,9 @@ def _send_fault(handler: EmulatorHandler, emu, kind: str, request_id: str, entry
     elif kind == "server_error":
         problem = problems.internal_error()
         headers, _ = emu.limit_headers()
+    elif kind == "not_found":
+        problem = problems.not_found()
+        headers, _ = emu.limit_headers()
     else:  # unauthorized
         problem = problems.unauthorized()
         headers, _ = emu.limit_headers()
