@@ -5,6 +5,7 @@ from . import account_move_line
 from . import account_payment
 from . import gocardless_account
 from . import gocardless_customer
+from . import gocardless_customer_push
 from . import gocardless_customer_sync
 from . import gocardless_event
 from . import gocardless_export

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
+from ..services import matching
 from ..tools import parse_datetime
 
 
@@ -74,3 +76,46 @@ class GoCardlessCustomer(models.Model):
             "email": (data.get("email") or "").strip() or False,
             "gocardless_created_at": parse_datetime(data.get("created_at")),
         }
+
+    @api.model
+    def _gocardless_known_by_email(self, account, addresses):
+        """{normalised address: (GoCardless customer ID, linked contact id or None)} of the
+        GoCardless customers of ``account`` known to Odoo with one of these ``addresses``: the
+        integration records (their email snapshot) and every customer the account's last
+        successful customer sync read (its log lines; the newest log is never deleted). The
+        push engine's "known customer" blocker: GoCardless has no email filter, and reading
+        every customer for a push would be slow, so customers created in GoCardless after
+        the last sync are not known here."""
+        addresses = [address for address in addresses if address]
+        if not addresses:
+            return {}
+        self.flush_model(["email", "account_id", "partner_id"])
+        self.env["gocardless.sync.log.line"].flush_model(["email", "log_id", "gocardless_id"])
+        self.env["gocardless.sync.log"].flush_model(["account_id", "state"])
+        # SQL lower() is wider than Odoo's rule (it also folds non-ASCII local parts): the
+        # candidates are confirmed below with the rule itself
+        lowered = [address.lower() for address in addresses]
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT gocardless_id, email, partner_id, 0 FROM gocardless_customer
+                 WHERE account_id = %(account)s AND lower(btrim(email)) = ANY(%(lowered)s)
+                 UNION ALL
+                SELECT l.gocardless_id, l.email, NULL, 1 FROM gocardless_sync_log_line l
+                 WHERE l.log_id = (
+                        SELECT id FROM gocardless_sync_log
+                         WHERE account_id = %(account)s AND state = 'done'
+                         ORDER BY started_at DESC, id DESC LIMIT 1)
+                   AND lower(btrim(l.email)) = ANY(%(lowered)s)
+                 ORDER BY 4
+                """,
+                account=account.id,
+                lowered=lowered,
+            )
+        )
+        wanted, known = set(addresses), {}
+        for gocardless_id, email, partner_id, _source in self.env.cr.fetchall():
+            address = matching.normalize_email(email)
+            if address in wanted and address not in known:
+                known[address] = (gocardless_id, partner_id)
+        return known

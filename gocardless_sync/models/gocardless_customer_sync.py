@@ -22,14 +22,12 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..common import check_manager, lock_or_raise
-from ..services import const, matching
+from ..services import const, customer_payload, matching
 from ..services.api import GoCardlessError
 from ..sql import insert_rows
 from ..tools import changed_vals
 
 _logger = logging.getLogger(__name__)
-
-# first key of the pg advisory lock taken by a customer sync (second key: the account id)
 
 
 class GoCardlessCustomerSync(models.AbstractModel):
@@ -181,7 +179,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
         Customer = self.env["gocardless.customer"].with_context(active_test=False)
         by_id = {customer["id"]: customer for customer in customers}
         now = fields.Datetime.now()
-        mappings = account.field_mapping_ids
+        rules = account.field_mapping_ids._conversion_rules()
 
         # 1. contacts for the customers to create: one per create group, in one batch
         groups = list(
@@ -189,7 +187,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
         )
         new_partners = self.env["res.partner"]
         if groups:
-            builder = _PartnerVals(self.env, account.company_id, mappings)
+            builder = _PartnerVals(self.env, account.company_id, rules)
             # like Odoo's own importer: no per-contact tracking or "created" chatter message
             # (the sync log line says where each contact came from)
             new_partners = new_partners.with_context(
@@ -232,9 +230,9 @@ class GoCardlessCustomerSync(models.AbstractModel):
         synced = created | kept_records
 
         # 3. mapped contact fields that also apply to matched contacts
-        if mappings.filtered("update_existing"):
+        if any(rule.update_existing for rule in rules):
             matched = synced.filtered(lambda customer: customer.partner_id not in new_partners)
-            self._update_partners(matched, by_id, mappings)
+            self._update_partners(matched, by_id, rules)
 
         # 4. mandates of every synced customer: new ones stored, known ones refreshed
         new_mandates, changed_mandates = self.env["gocardless.mandate"]._gocardless_store(
@@ -306,12 +304,15 @@ class GoCardlessCustomerSync(models.AbstractModel):
             mandates=listed,
         )
 
-    def _update_partners(self, customers, by_id, mappings):
-        """Write the "also update" mapped fields on the contacts of ``customers``, when they
-        differ; contacts with the same changes share one write."""
+    def _update_partners(self, customers, by_id, rules):
+        """Write the "also update" mapped fields (``rules``, the account's field mappings) on
+        the contacts of ``customers``, when they differ; contacts with the same changes share
+        one write."""
         to_write = defaultdict(list)
         for customer in customers:
-            vals = mappings._partner_vals(by_id[customer.gocardless_id], updating=True)
+            vals = customer_payload.mapped_values(
+                by_id[customer.gocardless_id], rules, updating=True
+            )
             changes = changed_vals(customer.partner_id, vals) if vals else {}
             if changes:
                 to_write[tuple(sorted(changes.items()))].append(customer.partner_id.id)
@@ -368,7 +369,7 @@ class GoCardlessCustomerSync(models.AbstractModel):
             values = {
                 "sequence": sequence,
                 "gocardless_id": decision.gocardless_id,
-                "customer_name": _customer_name(customer),
+                "customer_name": customer_payload.customer_label(customer),
                 "email": (customer.get("email") or "").strip() or None,
                 "outcome": decision.outcome,
                 "reason": decision.reason,
@@ -406,23 +407,13 @@ class GoCardlessCustomerSync(models.AbstractModel):
         Line.invalidate_model()
 
 
-def _customer_name(customer):
-    person = " ".join(
-        part for part in (customer.get("given_name"), customer.get("family_name")) if part
-    )
-    company = customer.get("company_name")
-    if company and person:
-        return f"{company} ({person})"
-    return company or person or None
-
-
 class _PartnerVals:
-    """Builds res.partner values from GoCardless customers, with the lookups (countries,
-    states, languages) read once per run."""
+    """Builds res.partner values from GoCardless customers (``customer_payload`` converts),
+    with the lookups (countries, states, languages) read once per run."""
 
-    def __init__(self, env, company, mappings):
+    def __init__(self, env, company, rules):
         self.company = company
-        self.mappings = mappings
+        self.rules = rules  # the account's field mappings, as customer_payload.FieldRule
         self.countries = {
             country.code.upper(): country.id
             for country in env["res.country"].search([])
@@ -440,31 +431,8 @@ class _PartnerVals:
             self.langs.setdefault(code.lower(), code)
 
     def vals(self, customer):
-        company_name = (customer.get("company_name") or "").strip()
-        person = _customer_name({k: customer.get(k) for k in ("given_name", "family_name")})
-        email = (customer.get("email") or "").strip()
-        country_id = self.countries.get((customer.get("country_code") or "").upper(), False)
-        region = (customer.get("region") or "").strip().lower()
-        language = (customer.get("language") or "").lower()
-        street2 = ", ".join(
-            line for line in (customer.get("address_line2"), customer.get("address_line3")) if line
-        )
-        vals = {
-            "name": company_name or person or email or customer["id"],
-            "is_company": bool(company_name),
-            "email": email or False,
-            "phone": customer.get("phone_number") or False,
-            "street": customer.get("address_line1") or False,
-            "street2": street2 or False,
-            "city": customer.get("city") or False,
-            "zip": customer.get("postal_code") or False,
-            "country_id": country_id,
-            "state_id": self.states.get((country_id, region), False) if region else False,
-            "company_id": self.company.id,
-            "customer_rank": 1,
-        }
-        lang = self.langs.get(language) or self.langs.get(language.split("-")[0])
-        if lang:
-            vals["lang"] = lang
-        vals.update(self.mappings._partner_vals(customer))
+        vals = customer_payload.contact_values(customer, self.countries, self.states, self.langs)
+        vals.update(company_id=self.company.id, customer_rank=1)
+        # a mapping on a built-in field wins
+        vals.update(customer_payload.mapped_values(customer, self.rules))
         return vals

@@ -1,6 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..services import customer_payload
+from ..services.customer_payload import MAPPABLE_TYPES
+
 # GoCardless customer fields that can feed a contact field
 CUSTOMER_FIELDS = [
     ("id", "GoCardless ID"),
@@ -20,8 +23,6 @@ CUSTOMER_FIELDS = [
     ("danish_identity_number", "Danish identity number"),
     ("swedish_identity_number", "Swedish identity number"),
 ]
-# contact field types a mapping can fill (relations need a lookup: not offered)
-MAPPABLE_TYPES = ("char", "text", "integer", "float", "boolean", "date")
 
 
 class GoCardlessFieldMapping(models.Model):
@@ -30,6 +31,8 @@ class GoCardlessFieldMapping(models.Model):
     Applied when the customer sync creates a contact, and, for mappings marked "also update",
     to the contacts it matches or refreshes. Built-in fields (name, email, phone, address,
     country, language) are always filled on creation; a mapping on the same contact field wins.
+    Metadata mappings are also sent when a contact is pushed to GoCardless. The values are
+    converted, both ways, by ``services/customer_payload.py`` (see ``_conversion_rules``).
     """
 
     _name = "gocardless.field.mapping"
@@ -100,36 +103,20 @@ class GoCardlessFieldMapping(models.Model):
             )
             mapping.display_name = f"{source} → {mapping.partner_field_id.field_description or ''}"
 
-    def _value_for(self, customer):
-        """The contact value of one mapping for a customer dict; None when it has none."""
-        self.ensure_one()
-        if self.source == "field":
-            raw = customer.get(self.customer_field)
-        else:
-            raw = (customer.get("metadata") or {}).get(self.metadata_key.strip())
-        if raw is None or raw == "":
-            return None
-        ttype = self.partner_field_id.ttype
-        try:
-            if ttype == "integer":
-                return int(raw)
-            if ttype == "float":
-                return float(raw)
-            if ttype == "boolean":
-                return str(raw).strip().lower() in ("1", "true", "yes", "y")
-            if ttype == "date":
-                return fields.Date.to_date(str(raw)[:10])
-        except (TypeError, ValueError):
-            return None  # a value that does not fit the field is not copied
-        return str(raw)
-
-    def _partner_vals(self, customer, updating=False):
-        """{contact field name: value} of these mappings for one customer dict."""
-        vals = {}
-        for mapping in self:
-            if updating and not mapping.update_existing:
-                continue
-            value = mapping._value_for(customer)
-            if value is not None:
-                vals[mapping.partner_field_id.name] = value
-        return vals
+    def _conversion_rules(self):
+        """These mappings as plain ``customer_payload.FieldRule`` objects, in their order: the
+        pure conversion functions of ``services/customer_payload.py`` take them."""
+        return [
+            customer_payload.FieldRule(
+                source=mapping.source,
+                key=(
+                    mapping.customer_field
+                    if mapping.source == customer_payload.SOURCE_FIELD
+                    else (mapping.metadata_key or "").strip()
+                ),
+                field_name=mapping.partner_field_id.name,
+                ttype=mapping.partner_field_id.ttype,
+                update_existing=mapping.update_existing,
+            )
+            for mapping in self
+        ]

@@ -6,6 +6,7 @@ from . import test_security
 from . import test_webhook
 from . import test_customer_link
 from . import test_customer_payload
+from . import test_push_plan
 from . import test_customer_push
 from . import test_mandate_actions
 from . import test_new_customer_prompt

@@ -26,6 +26,10 @@ class GoCardlessPushCase(GoCardlessCase):
         """The POST requests the emulator received on ``path``."""
         return [r for r in self.emulator.requests if r["method"] == "POST" and r["path"] == path]
 
+    def _key(self, partner):
+        """The idempotency key of ``partner``'s customer creation (the push engine's)."""
+        return self.env["gocardless.customer.push"]._idempotency_key(partner)
+
     def _new_partner(self, user=None, **vals):
         vals.setdefault("name", "Jane Doe")
         vals.setdefault("email", "jane.doe@example.com")

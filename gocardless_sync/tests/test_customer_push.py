@@ -52,7 +52,7 @@ class TestCustomerPush(GoCardlessPushCase):
         self.assertIn(customer["id"], partner.message_ids[0].body)
         # the key is the contact's, not the client's random one
         (post,) = self._posts()
-        self.assertEqual(post["headers"]["Idempotency-Key"], partner._gocardless_idempotency_key())
+        self.assertEqual(post["headers"]["Idempotency-Key"], self._key(partner))
 
     def test_a_contact_without_reference_sends_no_reference(self):
         partner = self._new_partner(ref=False)
@@ -92,14 +92,14 @@ class TestCustomerPush(GoCardlessPushCase):
 
     def test_idempotency_key_is_stable_per_contact_and_database(self):
         first, second = self._new_partner(), self._new_partner(email="other@example.com")
-        key = first._gocardless_idempotency_key()
-        self.assertEqual(key, first._gocardless_idempotency_key())
-        self.assertNotEqual(key, second._gocardless_idempotency_key())
+        key = self._key(first)
+        self.assertEqual(key, self._key(first))
+        self.assertNotEqual(key, self._key(second))
         self.assertLessEqual(len(key), const.IDEMPOTENCY_KEY_MAX_LENGTH)
         self.assertTrue(key.startswith(const.IDEMPOTENCY_KEY_PREFIX))
         # another database (another database.uuid) gets other keys for the same ids
         self.env["ir.config_parameter"].set_param("database.uuid", "another-database")
-        self.assertNotEqual(key, first._gocardless_idempotency_key())
+        self.assertNotEqual(key, self._key(first))
 
     def test_a_lost_answer_is_retried_with_the_same_key(self):
         """GoCardless creates the customer but the answer is lost: the client retries with
@@ -112,7 +112,7 @@ class TestCustomerPush(GoCardlessPushCase):
         self.assertEqual(len(posts), 2)
         self.assertEqual(
             {post["headers"]["Idempotency-Key"] for post in posts},
-            {partner._gocardless_idempotency_key()},
+            {self._key(partner)},
         )
         (customer_id,) = self.emulator.customers
         self.assertEqual(partner.gocardless_customer_id.gocardless_id, customer_id)
@@ -261,6 +261,23 @@ class TestCustomerPushLimits(GoCardlessPushCase):
         (customer,) = self.emulator.customers.values()
         self.assertEqual(customer["metadata"], {"odoo_partner_id": str(partner.id)})
         self.assertIn("longer than 50 characters", action["params"]["message"])
+
+    def test_the_sync_reads_back_what_the_push_sent(self):
+        """One conversion both ways (services/customer_payload.py): a mapped number and
+        checkbox pushed as metadata come back as the same values with the next sync."""
+        self._mapping("latitude", "partner_latitude").update_existing = True
+        self._mapping("staff", "employee").update_existing = True
+        partner = self._new_partner(partner_latitude=51.5072, employee=False, ref=False)
+        partner.action_gocardless_push()
+        (customer,) = self.emulator.customers.values()
+        self.assertEqual(
+            customer["metadata"],
+            {"odoo_partner_id": str(partner.id), "latitude": "51.5072", "staff": "false"},
+        )
+        partner.write({"partner_latitude": 48.8566, "employee": True})
+        self.env["gocardless.customer.sync"]._run(self.account, "skip")
+        self.assertEqual(partner.partner_latitude, 51.5072)
+        self.assertFalse(partner.employee)
 
 
 @tagged("post_install", "-at_install")
@@ -535,7 +552,7 @@ class TestPushMany(GoCardlessPushCase):
         earlier = api.create_resource(
             "customers",
             {"email": "victim@example.com", "company_name": "Victim"},
-            idempotency_key=victim._gocardless_idempotency_key(),
+            idempotency_key=self._key(victim),
         )
         self._link_customer(self._new_partner(name="Other"), earlier["id"])
 
@@ -568,3 +585,37 @@ class TestPushMany(GoCardlessPushCase):
             "0 contacts created in GoCardless, 2 already linked", action["params"]["message"]
         )
         self.assertEqual(len(self.emulator.customers), 2)
+
+    def _queries(self, function, *args):
+        """The number of queries of ``function(*args)``, from a flushed, empty cache."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        function(*args)
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_queries_per_contact_do_not_grow(self):
+        """The blockers take a constant number of queries, and the list action a constant
+        number per contact pushed (8 today: the link, the decision and the note)."""
+        numbers = iter(range(1, 100))
+
+        def new_partners(count):
+            return self.env["res.partner"].union(
+                *(
+                    self._new_partner(name=f"Payer {n}", email=f"payer{n}@example.com")
+                    for n in [next(numbers) for _i in range(count)]
+                )
+            )
+
+        Push = self.env["gocardless.customer.push"]
+        # warm up the caches that outlive a transaction (groups, record rules)
+        self._queries(self._run_list_action, new_partners(2))
+        blockers = [
+            self._queries(Push._blockers, new_partners(count), self.account) for count in (2, 6)
+        ]
+        self.assertEqual(blockers[0], blockers[1])
+        runs = [self._queries(self._run_list_action, new_partners(count)) for count in (2, 4, 6)]
+        self.assertEqual(runs[2] - runs[1], runs[1] - runs[0], runs)
+        self.assertLessEqual((runs[1] - runs[0]) / 2, 8, runs)
+        self.assertEqual(len(self.emulator.customers), 14)

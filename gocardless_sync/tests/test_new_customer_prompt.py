@@ -137,3 +137,23 @@ class TestNewCustomerPromptTour(GoCardlessEmulatorMixin, HttpCase):
         self.assertEqual(partner.gocardless_customer_id.gocardless_id, customer["id"])
         self.assertEqual(customer["email"], "tess.tourist@example.com")
         self.assertEqual(customer["metadata"]["odoo_partner_id"], str(partner.id))
+
+    def test_other_forms_are_not_asked_about(self):
+        """The question is attached to the contact form only (its js_class): a product saved
+        new by the same user gets no GoCardless RPC and no dialog, and Odoo's FormController
+        is not patched; a contact saved next, in the same page, is asked about."""
+        self._new_user(
+            "gc_tour_products",
+            f"{CONTACTS},gocardless_sync.group_gocardless_supervisor,product.group_product_manager",
+            password="gc_tour_products_pw",
+        )
+        self.start_tour(
+            "/odoo/action-product.product_template_action/new",
+            "gocardless_sync_prompt_contacts_only",
+            login="gc_tour_products",
+        )
+        product = self.env["product.template"].search([("name", "=", "GoCardless Tour Widget")])
+        self.assertEqual(len(product), 1)
+        contact = self.env["res.partner"].search([("email", "=", "watched.contact@example.com")])
+        self.assertEqual(contact.gocardless_sync_decision, "never")
+        self.assertFalse(self.emulator.requests)

@@ -218,7 +218,8 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
         partner = self.partner_id
         partner.check_access("write")
         account = partner._gocardless_account_or_raise()
-        partner._gocardless_lock()
+        Push = self.env["gocardless.customer.push"]
+        Push._lock(partner)
         existing = self.env["gocardless.customer"]._gocardless_find(
             account.company_id, line.gocardless_id
         )
@@ -260,7 +261,7 @@ class GoCardlessCustomerLinkWizard(models.TransientModel):
                 customer=data["id"],
                 count=len(mandates),
             )
-        customer = partner._gocardless_link_customer(account, data, mandates=mandates, note=note)
+        customer = Push._link(partner, account, data, mandates=mandates, note=note)
         count = len(customer.with_context(active_test=False).mandate_ids)
         if count == 1:
             message = _(

@@ -1,6 +1,7 @@
 import { status } from "@odoo/owl";
-import { patch } from "@web/core/utils/patch";
+import { registry } from "@web/core/registry";
 import { FormController } from "@web/views/form/form_controller";
+import { formView } from "@web/views/form/form_view";
 import { GoCardlessSyncPromptDialog } from "./sync_prompt_dialog";
 
 // the server method that records each choice of the question
@@ -11,26 +12,23 @@ const DECISION_METHODS = {
 };
 
 /**
- * After the first save of a contact created in a main form view (Contacts), ask whether to
+ * The contact form's controller (the form view `gocardless_partner_form`, set as `js_class` on
+ * the contact form by views/res_partner_views.xml, so that no other model's form is touched):
+ * after the first save of a contact created in a main form view (Contacts), ask whether to
  * create it in GoCardless. The server decides whether to ask (account setting, token, the
  * user's GoCardless rights, nothing decided yet); contacts created elsewhere (the customer
  * sync, imports, quick creates, child contacts saved with their company, forms in dialogs)
  * are never asked about.
  */
-patch(FormController.prototype, {
+export class GoCardlessPartnerFormController extends FormController {
     async onWillSaveRecord(record) {
         const result = await super.onWillSaveRecord(...arguments);
-        if (
-            record === this.model.root &&
-            record.resModel === "res.partner" &&
-            record.isNew &&
-            !this.env.inDialog
-        ) {
+        if (record === this.model.root && record.isNew && !this.env.inDialog) {
             // the datapoint keeps its id through the creation: onRecordSaved recognises it
             this._gocardlessNewRecordId = record.id;
         }
         return result;
-    },
+    }
 
     async onRecordSaved(record) {
         await super.onRecordSaved(...arguments);
@@ -41,7 +39,7 @@ patch(FormController.prototype, {
             // not awaited: the save (and the form's reload) must not wait for the user
             this._gocardlessAskSync(resId, name);
         }
-    },
+    }
 
     async _gocardlessAskSync(resId, partnerName) {
         // the service itself, not this component's protected handle: the question must still
@@ -81,5 +79,12 @@ patch(FormController.prototype, {
                 },
             }
         );
-    },
-});
+    }
+}
+
+export const goCardlessPartnerFormView = {
+    ...formView,
+    Controller: GoCardlessPartnerFormController,
+};
+
+registry.category("views").add("gocardless_partner_form", goCardlessPartnerFormView);
