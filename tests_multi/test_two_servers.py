@@ -4,12 +4,15 @@ and the same recording started on both at once, the scheduled actions run by bot
 event, contact, link, mandate, GoCardless payment, Odoo payment and journal entry exists
 exactly once, the refused runs said why, and the servers logged no error.
 
-The module's ``scenario`` fixture plays the whole scenario once (about a minute); each test
-checks one property of its outcome. Concurrency is made deterministic where the outcome
-would otherwise depend on timing: the first sync (or collection) to reach GoCardless is held
-at a gate of the emulator until the other server's run has been refused; the first recording
-to write a payment is held by a table lock likewise. Every wait is bounded and polls the
-database; nothing sleeps for a fixed time.
+The module's ``scenario`` fixture plays the whole scenario once (about 30 s, half of it
+starting the servers); each test checks one property of its outcome. Concurrency is made
+deterministic where the outcome would otherwise depend on timing: the first sync (or
+collection) to reach GoCardless is held at a gate of the emulator until the other server's
+run has been refused; the first recording to write a payment is held by a table lock
+likewise. Three phases (``fetch_vs_sync``, ``sync_vs_fetch``, ``poll_vs_sync``) hold one run
+at a gate while another one commits, to reproduce races of today's code (see
+``KNOWN_ERRORS``). Every wait is bounded and polls the database or the emulator; nothing
+sleeps for a fixed time.
 """
 
 import os
