@@ -20,9 +20,6 @@ class TestExportLinesTour(PaymentDataMixin, GoCardlessEmulatorMixin, HttpCase):
         cls._setup_payments()
 
     def test_references_and_ids_are_not_cut(self):
-        # a wide amount (1,234,567.89) is the point here, not GoCardless's per-payment limits,
-        # which the emulator enforces by default (reset() brings them back)
-        self.emulator.payment_limits.clear()
         partners = self.env["res.partner"]
         for n, name in enumerate(
             ["Harbour View Cafe and Restaurant Ltd", "Ann", "Boulangerie Dupont SARL (Marseille)"]
