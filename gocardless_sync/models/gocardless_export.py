@@ -567,14 +567,10 @@ class GoCardlessExport(models.Model):
         if not to_record:
             return self.env["account.payment"], refused
         today = fields.Date.context_today(self)
-        vals_list = []
-        for line in to_record:
-            vals = line._prepare_account_payment_vals(journal, method_line, today)
-            # the GoCardless clearing account, also where Odoo would leave the entry out
-            vals.setdefault("outstanding_account_id", clearing.id)
-            vals_list.append(vals)
-        payments = self.env["account.payment"].create(vals_list)
-        payments.action_post()
+        payments = self.env["account.payment"].create(
+            [line._prepare_account_payment_vals(journal, method_line, today) for line in to_record]
+        )
+        self.env["gocardless.ledger"]._gocardless_post_payments(payments, clearing)
         for line, payment in zip(to_record, payments, strict=True):
             line.payment_id = payment
             if line.gocardless_payment_id:

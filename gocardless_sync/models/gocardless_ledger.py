@@ -76,7 +76,7 @@ class GoCardlessLedger(models.AbstractModel):
             elif not booked and payment._gocardless_due_for_booking():
                 if payment._gocardless_booking_entries():
                     to_rebook |= payment
-                elif payment._gocardless_may_book_first():
+                elif payment._gocardless_may_book_first(by_event=bool(event)):
                     to_book |= payment
         changed = to_book | to_rebook | to_reverse
         if changed:
@@ -167,6 +167,19 @@ class GoCardlessLedger(models.AbstractModel):
         return entries
 
     @api.model
+    def _gocardless_post_payments(self, odoo_payments, clearing):
+        """Post Odoo payments of the GoCardless journal with their journal entry on the
+        GoCardless clearing account, whatever their payment method says: an outbound
+        method's outstanding payments account (refunds), or none (with Odoo's Accounting
+        app installed, a payment whose method has no outstanding account gets no entry at
+        all). Odoo computes the account from the method when the payment is created and
+        writes the entry when it is posted: the account is set in between."""
+        odoo_payments.filtered(
+            lambda odoo_payment: odoo_payment.outstanding_account_id != clearing
+        ).outstanding_account_id = clearing
+        odoo_payments.action_post()
+
+    @api.model
     def _gocardless_book(self, payments, event=None):
         """The first booking of ``payments``: one posted Odoo payment each (one create and
         one post per account), reconciled with the customer's open invoices."""
@@ -178,12 +191,11 @@ class GoCardlessLedger(models.AbstractModel):
             vals_list = []
             for payment in account_payments:
                 vals = payment._gocardless_prepare_account_payment_vals(journal, method_line, date)
-                vals["outstanding_account_id"] = clearing.id
                 if lock_note:
                     vals["memo"] = f"{vals['memo']} ({lock_note})"
                 vals_list.append(vals)
             odoo_payments = self.env["account.payment"].create(vals_list)
-            odoo_payments.action_post()
+            self._gocardless_post_payments(odoo_payments, clearing)
             for payment, odoo_payment in zip(account_payments, odoo_payments, strict=True):
                 if payment.export_line_id:
                     payment.export_line_id.payment_id = odoo_payment
@@ -252,6 +264,18 @@ class GoCardlessLedger(models.AbstractModel):
         again): GoCardless will not collect it, or took it back."""
         booking = payment._gocardless_booking_entries()[-1:]
         move = booking.move_id
+        if move.state != "posted":
+            # someone reset or cancelled it in Odoo: reversing it would book the money out twice
+            log_note(
+                payment,
+                _(
+                    "%(status)s Its entry %(entry)s is not posted any more (changed in Odoo): "
+                    "nothing was reversed. Check the customer's balance.",
+                    status=payment._gocardless_status_text(event, note),
+                    entry=move.display_name,
+                ),
+            )
+            return
         account = payment.account_id
         clearing = account._gocardless_clearing_account()
         date, lock_note = self._gocardless_entry_date(account, move.journal_id, event)
@@ -430,13 +454,12 @@ class GoCardlessLedger(models.AbstractModel):
                 "currency_id": refund.currency_id.id,
                 "journal_id": journal.id,
                 "payment_method_line_id": method_line.id,
-                # the money leaves GoCardless's clearing account, deducted from a payout
-                "outstanding_account_id": account._gocardless_clearing_account().id,
                 "date": date,
                 "memo": memo,
             }
         )
-        odoo_payment.action_post()
+        # the money leaves GoCardless's clearing account, deducted from a payout
+        self._gocardless_post_payments(odoo_payment, account._gocardless_clearing_account())
         refund.account_payment_id = odoo_payment
         odoo_payment._gocardless_reconcile_open_items()
         self._gocardless_add_entries(

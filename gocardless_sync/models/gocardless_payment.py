@@ -208,6 +208,9 @@ class GoCardlessPayment(models.Model):
                 and payment.account_id.payment_recording == const.PAYMENT_RECORDING_EXPORT
             ):
                 payment.booking_state = "to_record"
+            elif not payment.export_line_id and payment._gocardless_due_for_booking():
+                # made outside Odoo and read past its recording moment, without its event
+                payment.booking_state = "not_booked"
             else:
                 payment.booking_state = "waiting"
 
@@ -543,10 +546,15 @@ class GoCardlessPayment(models.Model):
         statuses = const.PAYMENT_BOOKING_STATUSES[self.account_id.payment_recording]
         return self.status in statuses and self._gocardless_bookable()
 
-    def _gocardless_may_book_first(self):
-        """Whether an event may create the payment's Odoo payment: it has none, and the
+    def _gocardless_may_book_first(self, by_event=True):
+        """Whether the ledger may create the payment's Odoo payment: it has none, and the
         account does not leave it to "Add balances as payments" (a payment without an
-        export line has nothing to add, and is booked by the event)."""
+        export line has nothing to add, and is booked by the event).
+
+        A payment made outside Odoo is booked only by the GoCardless event that brings it
+        to its recording moment (``by_event``), never when it is first read from the API
+        in a status past that moment: importing the account's history must not book
+        months of payments that another system may have booked."""
         self.ensure_one()
         if self.account_payment_id:
             return False
@@ -556,7 +564,7 @@ class GoCardlessPayment(models.Model):
                 and not self.export_line_id.payment_id
                 and not self.export_line_id.excluded
             )
-        return True
+        return by_event
 
     def _gocardless_ensure_payment_entries(self):
         """List the posted entry of each linked Odoo payment (recorded by "Add balances as
