@@ -205,15 +205,13 @@ class GoCardlessLedger(models.AbstractModel):
                 lambda p: not p.export_id or p.export_id.reconcile_invoices
             )
             to_reconcile.account_payment_id._gocardless_reconcile_open_items()
-            labels = dict(account_payments._fields["status"]._description_selection(self.env))
             for payment in account_payments:
                 text = _(
-                    "Booked in %(journal)s on %(date)s, GoCardless having reported the payment "
-                    "as %(status)s: %(entry)s.",
+                    "%(status)s Booked in %(journal)s on %(date)s: %(entry)s.",
+                    status=payment._gocardless_status_text(event),
                     journal=journal.display_name,
                     date=format_date(self.env, date),
-                    status=labels.get(payment.status, payment.status),
-                    entry=payment.account_payment_id.move_id.display_name,
+                    entry=payment.account_payment_id.move_id.name,
                 )
                 if lock_note:
                     text = f"{text} {lock_note}"

@@ -60,9 +60,9 @@ class GoCardlessPaymentEntry(models.Model):
     amount = fields.Monetary(
         compute="_compute_amount",
         currency_field="currency_id",
-        help="What the entry does to the customer's receivable: negative when it takes the "
-        "payment's money in (a payment, the money booked again), positive when it gives it "
-        "back (a reversal, a refund).",
+        help="What the entry puts in the GoCardless clearing account (the money GoCardless "
+        "holds until a payout): positive for a payment or the money booked again, negative "
+        "for a reversal or a refund.",
     )
     event_gocardless_id = fields.Char(
         string="Event", readonly=True, help="The GoCardless event that booked it (EV...)."
@@ -79,13 +79,18 @@ class GoCardlessPaymentEntry(models.Model):
         ),
     ]
 
-    @api.depends("move_id.line_ids.amount_currency", "move_id.line_ids.account_type")
+    @api.depends("move_id.line_ids.amount_currency", "move_id.line_ids.account_id")
     def _compute_amount(self):
+        clearing = {
+            account: account._gocardless_clearing_account()
+            for account in self.payment_id.account_id
+        }
         for entry in self:
-            lines = entry.move_id.line_ids.filtered(
-                lambda line: line.account_type == "asset_receivable"
-            )
+            account = clearing.get(entry.payment_id.account_id)
             currency = entry.move_id.currency_id
+            lines = entry.move_id.line_ids.filtered(
+                lambda line, account=account: line.account_id == account
+            )
             entry.amount = float(
                 sum((to_decimal(line.amount_currency, currency) for line in lines), Decimal(0))
             )

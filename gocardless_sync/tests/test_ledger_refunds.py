@@ -60,6 +60,7 @@ class TestRefunds(LedgerMixin, GoCardlessPaymentCase):
         self.assertEqual(credit_note.payment_state, "paid")
         self.assertEqual(refund.booking_state, "booked")
         self.assertEqual(self._kinds(gc_payment), ["payment", "refund"])
+        self.assertEqual(gc_payment.entry_ids.mapped("amount"), [80.0, -5.0])
         self.assertIn(odoo_refund.move_id, gc_payment.move_ids)
         self._assert_balanced(gc_payment.move_ids)
         self._assert_unchanged(snapshot)

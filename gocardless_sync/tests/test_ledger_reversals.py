@@ -98,6 +98,8 @@ class ReversalCases(LedgerMixin):
         self._poll(at="2025-03-14 09:00")
         self.assertEqual(self.gc_payment.status, "paid_out")
         self.assertEqual(self._kinds(self.gc_payment), ["payment", "reversal", "rebooking"])
+        # what each entry puts in (or takes out of) the clearing account
+        self.assertEqual(self.gc_payment.entry_ids.mapped("amount"), [80.0, -80.0, 80.0])
         rebooking = self.gc_payment.entry_ids[-1].move_id
         self.assertEqual(rebooking.date, date(2025, 3, 14))
         self.assertNotIn(rebooking, booked)
