@@ -47,7 +47,6 @@ class GoCardlessPaymentEntry(models.Model):
     kind = fields.Selection(const.ENTRY_KINDS, required=True, readonly=True)
     refund_id = fields.Many2one(
         "gocardless.refund",
-        string="Refund",
         ondelete="cascade",
         index="btree_not_null",
         readonly=True,
