@@ -1,5 +1,5 @@
-"""`make bench`: the project's performance scenarios (docs/benchmarks.md), as ratios to a baseline measured in the
-same run on the same database.
+"""`make bench`: the project's performance scenarios (docs/benchmarks.md), as ratios to a
+baseline measured in the same run on the same database.
 
 Baseline: a bare batch ``res.partner.create`` of N partners (name + email). Scenarios:
 - first sync of N GoCardless customers (one mandate each) against N existing partners with two

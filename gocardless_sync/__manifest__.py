@@ -2,7 +2,7 @@
     "name": "GoCardless Sync",
     "summary": "Sync customers and mandates with GoCardless, export balances for "
     "direct-debit collection and follow every payment",
-    "version": "18.0.1.0.1",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/gocardless-sync/gocardless_sync",
     "author": "gocardless_sync contributors",
@@ -33,6 +33,8 @@
         "wizards/gocardless_mandate_confirm_wizard_views.xml",
         "data/ir_actions_server.xml",
         "data/ir_sequence.xml",
+        # the ledger: refunds and their menu item
+        "views/gocardless_refund_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["gocardless_sync/static/src/**/*"],

@@ -23,3 +23,8 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_email
+
+# the ledger (issue 15): entries booked for payments, refunds
+from . import gocardless_ledger
+from . import gocardless_payment_entry
+from . import gocardless_refund

@@ -138,6 +138,29 @@ class GoCardlessAccount(models.Model):
     usable_mandate_count = fields.Integer(compute="_compute_counts")
     export_count = fields.Integer(compute="_compute_counts")
     payment_count = fields.Integer(compute="_compute_counts")
+    # -- the ledger (issue 15): when payments are booked; issue 14: payments made outside Odoo --
+    payment_recording = fields.Selection(
+        const.PAYMENT_RECORDINGS,
+        string="Record payments",
+        required=True,
+        default=const.PAYMENT_RECORDING_EXPORT,
+        tracking=True,
+        help="When the Odoo payment of a GoCardless payment is booked. When the balances are "
+        "added as payments: by the balance export's button, as soon as the accountant clicks "
+        "it. When GoCardless confirms the payment, or when it pays it out: by the GoCardless "
+        "event that says so, dated that day; collecting then books nothing, and the batch "
+        "and the contact show the payments waiting for GoCardless. Whatever the choice, a "
+        "failure or a charge-back after booking is booked as a reversal, never by changing "
+        "the payment.",
+    )
+    book_external_payments = fields.Boolean(
+        string="Book payments made outside Odoo",
+        tracking=True,
+        help="Also book the GoCardless payments that Odoo did not collect (created in the "
+        "GoCardless dashboard or by another system), by the same rule as Odoo's own "
+        "payments; with 'When the balances are added as payments', when GoCardless confirms "
+        "them. Off by default: another system may be booking them already.",
+    )
 
     _sql_constraints = [
         (
@@ -329,6 +352,58 @@ class GoCardlessAccount(models.Model):
 
     def _gocardless_user_error(self, error):
         return UserError(self._gocardless_error_message(error))
+
+    # -- the ledger --------------------------------------------------------------------
+    def _gocardless_clearing_account(self):
+        """The GoCardless clearing account: the outstanding receipts account of the
+        GoCardless journal's first incoming payment method (Odoo's default outstanding
+        receipts account when the method has none). GoCardless holds the money there between
+        the collection and the payout; every entry of the ledger uses it."""
+        self.ensure_one()
+        journal = self.journal_id
+        method_line = journal.inbound_payment_method_line_ids[:1]
+        if method_line.payment_account_id:
+            return method_line.payment_account_id
+        # Odoo's own fallback (account.payment._get_outstanding_account), read on a payment
+        # that is never saved
+        return (
+            self.env["account.payment"]
+            .new({"journal_id": journal.id, "company_id": self.company_id.id})
+            ._get_outstanding_account("inbound")
+        )
+
+    def _gocardless_recording_moment(self):
+        """The account's recording moment, as the middle of a sentence ("... records
+        payments when GoCardless confirms them")."""
+        self.ensure_one()
+        return {
+            const.PAYMENT_RECORDING_EXPORT: _("when the balances are added as payments"),
+            const.PAYMENT_RECORDING_CONFIRMED: _("when GoCardless confirms them"),
+            const.PAYMENT_RECORDING_PAID_OUT: _("when GoCardless pays them out"),
+        }[self.payment_recording]
+
+    def _gocardless_check_journal(self):
+        """The GoCardless journal and its first incoming payment method line; UserError
+        when either is missing."""
+        self.ensure_one()
+        journal = self.journal_id
+        if not journal:
+            raise UserError(
+                _(
+                    "Choose the payments journal of GoCardless first (Contacts > GoCardless > "
+                    "Overview, or Settings > GoCardless)."
+                )
+            )
+        method_line = journal.inbound_payment_method_line_ids[:1]
+        if not method_line:
+            raise UserError(
+                _(
+                    "Journal %(journal)s has no incoming payment method. Add one in its "
+                    "Incoming Payments tab.",
+                    journal=journal.display_name,
+                )
+            )
+        return journal, method_line
 
     # -- actions -------------------------------------------------------------------------
     def action_test_connection(self):

@@ -347,7 +347,7 @@ class GoCardlessEvent(models.Model):
                 return "ignored", _(
                     "GoCardless does not know payment %(payment)s (any more).", payment=payment_id
                 )
-            payment = self._gocardless_store_unknown_payment(data)
+            payment = self._gocardless_store_unknown_payment(data, event=self._data())
             if not payment:
                 return "ignored", _(
                     "Payment %(payment)s was not collected from Odoo and its mandate is not "
@@ -374,9 +374,10 @@ class GoCardlessEvent(models.Model):
             status=labels.get(payment.status, payment.status),
         )
 
-    def _gocardless_store_unknown_payment(self, data):
+    def _gocardless_store_unknown_payment(self, data, event=None):
         """Store a payment Odoo did not know, when it belongs here: its odoo_ref names an
-        export line of this account, or its mandate is in Odoo. Returns it or nothing."""
+        export line of this account, or its mandate is in Odoo (``event`` dates what its
+        status books). Returns it or nothing."""
         account = self.account_id
         reference = (data.get("metadata") or {}).get(const.BULK_IMPORT_METADATA_KEY)
         lines = self.env["gocardless.export.line"]
@@ -396,7 +397,7 @@ class GoCardlessEvent(models.Model):
         if not lines and not known_mandate:
             return self.env["gocardless.payment"]
         created, updated = self.env["gocardless.payment"]._gocardless_store(
-            account, [data], {line.reference: line for line in lines}
+            account, [data], {line.reference: line for line in lines}, event=event
         )
         return created or updated
 
@@ -431,6 +432,57 @@ class GoCardlessEvent(models.Model):
             customer.active = False
             return "done", _("Customer removed from GoCardless: its link is archived.")
         return "ignored", _("Nothing to update for this customer event.")
+
+    def _gocardless_apply_refunds(self):
+        """A refund event (the ledger): the refund is stored (fetched first when unknown)
+        when Odoo follows its payment, and booked or reversed as its status says."""
+        refund_id = self.resource_gocardless_id
+        Refund = self.env["gocardless.refund"]
+        refund = Refund._gocardless_find(self.company_id, refund_id or [])
+        data = self._data()
+        if self.action == const.REFUND_SETTLED_ACTION and refund:
+            payout = (data.get("links") or {}).get("payout")
+            refund.settled_payout_gocardless_id = payout or refund.settled_payout_gocardless_id
+            return "done", _("Deducted from payout %(payout)s.", payout=payout or "-")
+        if not refund:
+            try:
+                refund_data = self._gocardless_fetch("refunds", refund_id)
+            except GoCardlessError as error:
+                if error.kind not in (GoCardlessError.KIND_NOT_FOUND, GoCardlessError.KIND_GONE):
+                    raise
+                return "ignored", _(
+                    "GoCardless does not know refund %(refund)s (any more).", refund=refund_id
+                )
+            payment_id = (refund_data.get("links") or {}).get("payment")
+            payment = self.env["gocardless.payment"]._gocardless_find(
+                self.company_id, payment_id or []
+            )
+            if not payment:
+                return "ignored", _(
+                    "Refund %(refund)s is of payment %(payment)s, which Odoo does not follow.",
+                    refund=refund_id,
+                    payment=payment_id or "-",
+                )
+            self._gocardless_wait_for(payment.export_id)
+            refund = Refund._gocardless_store(self.account_id, refund_data, payment, event=data)
+            note = _("Refund %(refund)s fetched from GoCardless.", refund=refund_id)
+        else:
+            self._gocardless_wait_for(refund.payment_id.export_id)
+            note = False
+        if self.action == const.REFUND_SETTLED_ACTION:
+            refund.settled_payout_gocardless_id = (data.get("links") or {}).get("payout")
+        labels = dict(refund._fields["status"]._description_selection(self.env))
+        status = status_rules.event_status(status_rules.REFUND, self.action)
+        old = refund.status
+        if status and refund._gocardless_apply_status(status, event=data):
+            return "done", _(
+                "Refund status %(old)s → %(new)s.",
+                old=labels.get(old, old),
+                new=labels.get(refund.status, refund.status),
+            )
+        return "done", note or _(
+            "Refund status stays %(status)s.", status=labels.get(refund.status, refund.status)
+        )
 
     # -- scheduled actions ---------------------------------------------------------------
     @api.model

@@ -98,6 +98,13 @@ class GoCardlessExport(models.Model):
         "YYYY-MM-DD, empty for as soon as possible; payment.metadata.odoo_ref is the line's "
         "reference.",
     )
+    payment_recording = fields.Selection(related="account_id.payment_recording")
+    waiting_count = fields.Integer(
+        compute="_compute_waiting_count",
+        string="Waiting for GoCardless",
+        help="Lines whose payment Odoo books when GoCardless confirms it or pays it out.",
+    )
+    waiting_text = fields.Char(compute="_compute_waiting_count")
     lock_count = fields.Integer(
         readonly=True,
         copy=False,
@@ -163,6 +170,49 @@ class GoCardlessExport(models.Model):
             batch.recorded_count = counts[batch.id]["rec"]
             batch.collected_count = counts[batch.id]["col"]
             batch.skip_count = skips.get(batch, 0)
+
+    def _compute_waiting_count(self):
+        waiting = dict(
+            self.env["gocardless.export.line"]._read_group(
+                [
+                    ("export_id", "in", [batch_id for batch_id in self.ids if batch_id]),
+                    ("excluded", "=", False),
+                    ("payment_id", "=", False),
+                    (
+                        "export_id.account_id.payment_recording",
+                        "!=",
+                        const.PAYMENT_RECORDING_EXPORT,
+                    ),
+                    (
+                        "gocardless_payment_ids",
+                        "not any",
+                        [("status", "in", list(const.PAYMENT_FAILED_STATUSES))],
+                    ),
+                ],
+                ["export_id"],
+                ["__count"],
+            )
+        )
+        for batch in self:
+            count = waiting.get(batch, 0)
+            batch.waiting_count = count
+            if not count:
+                batch.waiting_text = False
+            elif count == 1:
+                batch.waiting_text = _(
+                    "1 line is waiting for GoCardless. This account records payments "
+                    "%(moment)s (Settings > GoCardless): the line is booked by itself then; "
+                    "collecting or uploading the file books nothing.",
+                    moment=batch.account_id._gocardless_recording_moment(),
+                )
+            else:
+                batch.waiting_text = _(
+                    "%(count)s lines are waiting for GoCardless. This account records payments "
+                    "%(moment)s (Settings > GoCardless): each line is booked by itself then; "
+                    "collecting or uploading the file books nothing.",
+                    count=count,
+                    moment=batch.account_id._gocardless_recording_moment(),
+                )
 
     @api.depends("line_ids.amount", "line_ids.currency_id", "line_ids.excluded")
     def _compute_totals(self):
@@ -439,6 +489,7 @@ class GoCardlessExport(models.Model):
         under its own lock, and ONE message with the totals recorded per currency."""
         check_manager(self.env, MANAGER_CAN)
         self._check_invoicing(_("Adding balances as payments"))
+        self._gocardless_check_recording_by_export()
         for batch in self:  # every lock first: a busy batch stops the run before any change
             batch._gocardless_lock()
         recorded = self.env["account.payment"]
@@ -485,26 +536,28 @@ class GoCardlessExport(models.Model):
             message, "warning" if refused else "success", sticky=bool(refused)
         )
 
+    def _gocardless_check_recording_by_export(self):
+        """ "Add balances as payments" is the recording moment of accounts that record
+        payments at export only; other accounts book each payment when GoCardless reports
+        it confirmed or paid out."""
+        for account in self.account_id:
+            if account.payment_recording != const.PAYMENT_RECORDING_EXPORT:
+                raise UserError(
+                    _(
+                        "%(company)s records GoCardless payments %(moment)s: Odoo books each "
+                        "payment then, by itself, so there is nothing to add by hand. To add "
+                        "the balances as payments now, choose 'When the balances are added as "
+                        "payments' in Settings > GoCardless (Record payments).",
+                        company=account.company_id.name,
+                        moment=account._gocardless_recording_moment(),
+                    )
+                )
+
     def _gocardless_record_payments(self):
         """Record the batch's open lines; return (account.payment, [(line, reason)])."""
         self.ensure_one()
-        journal = self.account_id.journal_id
-        if not journal:
-            raise UserError(
-                _(
-                    "Choose the payments journal of GoCardless first (Contacts > GoCardless > "
-                    "Overview, or Settings > GoCardless)."
-                )
-            )
-        method_line = journal.inbound_payment_method_line_ids[:1]
-        if not method_line:
-            raise UserError(
-                _(
-                    "Journal %(journal)s has no incoming payment method. Add one in its "
-                    "Incoming Payments tab.",
-                    journal=journal.display_name,
-                )
-            )
+        journal, method_line = self.account_id._gocardless_check_journal()
+        clearing = self.account_id._gocardless_clearing_account()
         # read the lines again under the lock: another run may just have recorded them
         self.line_ids.invalidate_recordset(["payment_id"])
         open_lines = self.line_ids.filtered(lambda line: not (line.payment_id or line.excluded))
@@ -517,14 +570,15 @@ class GoCardlessExport(models.Model):
         payments = self.env["account.payment"].create(
             [line._prepare_account_payment_vals(journal, method_line, today) for line in to_record]
         )
-        payments.action_post()
+        self.env["gocardless.ledger"]._gocardless_post_payments(payments, clearing)
         for line, payment in zip(to_record, payments, strict=True):
             line.payment_id = payment
             if line.gocardless_payment_id:
                 line.gocardless_payment_id.account_payment_id = payment
-        to_record.gocardless_payment_id._gocardless_sync_account_payment()
         if self.reconcile_invoices:
             payments._gocardless_reconcile_open_items()
+        # the payments' entries, and what their GoCardless status books (paid out: Paid)
+        to_record.gocardless_payment_id._gocardless_sync_ledger()
         if len(payments) == 1:
             note = _("1 payment added in %(journal)s.", journal=journal.display_name)
         else:

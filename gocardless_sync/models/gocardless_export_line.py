@@ -101,6 +101,14 @@ class GoCardlessExportLine(models.Model):
     gocardless_status = fields.Selection(
         const.PAYMENT_STATUSES, compute="_compute_gocardless_payment_id", string="GoCardless status"
     )
+    booking_state = fields.Selection(
+        const.BOOKING_STATES,
+        compute="_compute_gocardless_payment_id",
+        string="Booking",
+        help="Where the line's payment stands in the books: to add as payment (Add balances "
+        "as payments), waiting for GoCardless (booked when GoCardless confirms the payment "
+        "or pays it out, as the account records payments), booked, reversed, or not booked.",
+    )
     collect_error = fields.Char(string="Collection problem", readonly=True, copy=False)
     excluded = fields.Boolean(
         readonly=True,
@@ -386,11 +394,28 @@ class GoCardlessExportLine(models.Model):
         return False
 
     # -- computes and actions ------------------------------------------------------------
-    @api.depends("gocardless_payment_ids.status")
+    @api.depends(
+        "gocardless_payment_ids.status",
+        "gocardless_payment_ids.booking_state",
+        "payment_id",
+        "excluded",
+        "export_id.account_id.payment_recording",
+    )
     def _compute_gocardless_payment_id(self):
         for line in self:
-            line.gocardless_payment_id = line.gocardless_payment_ids[:1]
-            line.gocardless_status = line.gocardless_payment_id.status
+            payment = line.gocardless_payment_ids[:1]
+            line.gocardless_payment_id = payment
+            line.gocardless_status = payment.status
+            if line.excluded:
+                line.booking_state = False
+            elif payment:
+                line.booking_state = payment.booking_state
+            elif line.payment_id:
+                line.booking_state = "booked"
+            elif line.export_id.account_id.payment_recording == const.PAYMENT_RECORDING_EXPORT:
+                line.booking_state = "to_record"
+            else:
+                line.booking_state = "waiting"
 
     def action_exclude(self):
         """ "Exclude": take lines that GoCardless refused, or whose balance changed, out of

@@ -1,8 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import format_date
+from odoo.exceptions import UserError, ValidationError
 
 from ..notes import log_note
 from ..services import const, status_rules
@@ -105,6 +104,41 @@ class GoCardlessPayment(models.Model):
         help="When the newest GoCardless event applied to this payment happened: older events "
         "that arrive later change nothing.",
     )
+    # -- issue 14 (payments made outside Odoo): the payment's origin. The payments import
+    # owns this field; the ledger reads it ("Book payments made outside Odoo").
+    origin = fields.Selection(
+        [("odoo", "Odoo"), ("gocardless", "Outside Odoo")],
+        compute="_compute_origin",
+        store=True,
+        readonly=True,
+        help="Odoo: collected from a balance export (its reference is the payment's "
+        "odoo_ref). Outside Odoo: created in the GoCardless dashboard or by another system.",
+    )
+    # -- the ledger (issue 15): every entry booked for the payment --
+    entry_ids = fields.One2many(
+        "gocardless.payment.entry", "payment_id", string="Entries", readonly=True
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        compute="_compute_move_ids",
+        search="_search_move_ids",
+        string="Journal entries",
+        help="Every entry booked for this payment, by date then in the order they were booked: "
+        "its Odoo payment's, reversals, the money booked again, refunds.",
+    )
+    refund_ids = fields.One2many("gocardless.refund", "payment_id", string="Refunds", readonly=True)
+    booking_state = fields.Selection(
+        const.BOOKING_STATES,
+        compute="_compute_booking_state",
+        store=True,
+        index=True,
+        string="Booking",
+        help="To add as payment: the balance export's 'Add balances as payments' books it. "
+        "Waiting for GoCardless: booked when GoCardless confirms the payment or pays it out, "
+        "as the account records payments. Booked: its money is in the books. Reversed: "
+        "booked, then reversed (a failure, a charge-back). Not booked: Odoo does not book it "
+        "(made outside Odoo, or it failed before it was booked).",
+    )
 
     _sql_constraints = [
         (
@@ -131,6 +165,54 @@ class GoCardlessPayment(models.Model):
                 payment.export_line_id.partner_id
                 or payment.mandate_id.partner_id.commercial_partner_id
             )
+
+    @api.depends("odoo_ref", "export_line_id")
+    def _compute_origin(self):
+        for payment in self:
+            payment.origin = "odoo" if payment.export_line_id or payment.odoo_ref else "gocardless"
+
+    @api.depends("entry_ids.move_id", "entry_ids.date", "entry_ids.sequence")
+    def _compute_move_ids(self):
+        for payment in self:
+            payment.move_ids = payment.entry_ids.sorted(
+                lambda entry: (entry.date, entry.sequence, entry.id)
+            ).move_id
+
+    def _search_move_ids(self, operator, value):
+        return [("entry_ids.move_id", operator, value)]
+
+    @api.depends(
+        "status",
+        "origin",
+        "partner_id",
+        "entry_ids.kind",
+        "export_line_id.payment_id",
+        "account_payment_id",
+        "account_id.payment_recording",
+        "account_id.book_external_payments",
+    )
+    def _compute_booking_state(self):
+        for payment in self:
+            if payment._gocardless_net_bookings() > 0:
+                payment.booking_state = "booked"
+            elif payment._gocardless_booking_entries():
+                payment.booking_state = "reversed"
+            elif (
+                payment.status in const.PAYMENT_FAILED_STATUSES
+                or payment.account_payment_id  # booked before the ledger kept its entries
+                or not payment._gocardless_bookable()
+            ):
+                payment.booking_state = "not_booked"
+            elif (
+                payment.export_line_id
+                and payment.account_id.payment_recording == const.PAYMENT_RECORDING_EXPORT
+            ):
+                payment.booking_state = "to_record"
+            elif not payment.export_line_id and payment._gocardless_due_for_booking():
+                # made outside Odoo and read past its recording moment, without its event
+                payment.booking_state = "not_booked"
+            else:
+                payment.booking_state = "waiting"
 
     @api.constrains("export_line_id", "account_payment_id")
     def _check_one_to_one(self):
@@ -196,13 +278,15 @@ class GoCardlessPayment(models.Model):
         }
 
     @api.model
-    def _gocardless_store(self, account, payments_data, lines_by_ref=None):
+    def _gocardless_store(self, account, payments_data, lines_by_ref=None, event=None):
         """Create or refresh payments from API dicts, in batch; return (created, updated).
 
         New payments are linked to the export line whose reference is their metadata
         ``odoo_ref`` (``lines_by_ref``: {reference: gocardless.export.line}) and to that line's
-        Odoo payment. Known payments get their amount, date and status refreshed; their
-        status goes through :meth:`_gocardless_apply_status` (never backwards).
+        Odoo payment, then booked as their status says (``gocardless.ledger``; ``event``, the
+        GoCardless event that made Odoo fetch them, dates the entries). Known payments get
+        their amount, date and status refreshed; their status goes through
+        :meth:`_gocardless_apply_status` (never backwards).
         """
         account.ensure_one()
         lines_by_ref = lines_by_ref or {}
@@ -282,7 +366,7 @@ class GoCardlessPayment(models.Model):
                 mail_create_nolog=True, mail_create_nosubscribe=True
             ).create(to_create)
             created = created.with_env(self.env)
-        created._gocardless_sync_account_payment()
+        created._gocardless_sync_ledger(event=event)
         for line, gocardless_id, mandate_id in foreign:
             log_note(
                 line.export_id,
@@ -337,15 +421,16 @@ class GoCardlessPayment(models.Model):
           retry (``resubmission_requested``) moves a ``failed`` payment back to the status
           given, a withdrawn charge-back (``chargeback_cancelled``) a ``charged_back`` one
           back to ``paid_out``.
-        - Effects on the Odoo payment (``account_payment_id``), each with a chatter note on
-          it: a status of ``const.PAYMENT_FAILED_STATUSES`` (failed, charged back, cancelled,
-          customer approval denied) undoes it (:meth:`_gocardless_undo_account_payment`);
-          ``paid_out`` validates it (state Paid); a revival re-posts one that was cancelled
-          (then validates it when paid out).
+        - Effects in the books (``gocardless.ledger``, each with a chatter note), never by
+          changing a posted entry: the recording moment of the account (confirmed or paid
+          out) books the Odoo payment; a status of ``const.PAYMENT_FAILED_STATUSES`` (failed,
+          charged back, cancelled, customer approval denied) after booking books a reversal;
+          a revival (retry, withdrawn charge-back) books the money again; ``paid_out`` marks
+          the Odoo payment Paid.
         - No GoCardless API call; everything is written in the current transaction. The
           caller needs write access to GoCardless payments (GoCardless Manager, or the
-          webhook controller's ``*_sudo`` environment) and, when an Odoo payment is linked,
-          to Odoo payments (Invoicing rights).
+          webhook controller's ``*_sudo`` environment) and, when something is booked, the
+          Invoicing rights.
         """
         if not status_rules.is_known(status_rules.PAYMENT, status):
             # a status GoCardless added later (or none): it has no rank, so it replaces no
@@ -384,6 +469,7 @@ class GoCardlessPayment(models.Model):
                 if seen:
                     payment.write(seen)
                 continue
+            previous = payment.status
             payment.write(
                 dict(
                     seen,
@@ -393,9 +479,7 @@ class GoCardlessPayment(models.Model):
                 )
             )
             changed |= payment
-            payment._gocardless_sync_account_payment(
-                event=event, note=note, revived=decision.outcome == status_rules.REVIVED
-            )
+            payment._gocardless_sync_ledger(event=event, note=note, previous=previous)
         return changed
 
     def _gocardless_status_text(self, event=None, note=None):
@@ -421,122 +505,128 @@ class GoCardlessPayment(models.Model):
             status=labels.get(self.status, self.status),
         )
 
-    def _gocardless_sync_account_payment(self, event=None, note=None, revived=False):
-        """Bring each linked Odoo payment in line with the GoCardless status (idempotent).
+    # -- the ledger ----------------------------------------------------------------------
+    def _gocardless_sync_ledger(self, event=None, note=None, previous=None):
+        """Bring the books in line with these payments' status (``gocardless.ledger``;
+        idempotent)."""
+        return self.env["gocardless.ledger"]._gocardless_sync(
+            self, event=event, previous=previous, note=note
+        )
 
-        :param revived: the status has just moved back (a retry, a withdrawn charge-back):
-            an Odoo payment cancelled by the earlier failure is posted again.
-        """
-        for payment in self.filtered("account_payment_id"):
-            failed = payment.status in const.PAYMENT_FAILED_STATUSES
-            if not (revived or failed or payment.status == "paid_out"):
-                continue
-            payment._check_account_payment_access()
-            odoo_payment = payment.account_payment_id
-            if failed:
-                if odoo_payment.state not in ("canceled", "rejected"):
-                    payment._gocardless_undo_account_payment(event=event, note=note)
-                continue
-            texts = [payment._gocardless_status_text(event, note)]
-            if revived and odoo_payment.state == "canceled":
-                odoo_payment.action_draft()
-                odoo_payment.action_post()
-                if (event or {}).get("action") == const.PAYMENT_CHARGEBACK_CANCELLED_ACTION:
-                    texts.append(
-                        _(
-                            "The payer's bank withdrew the charge-back: the payment is posted "
-                            "again. Reconcile it with the invoices it pays."
-                        )
-                    )
-                else:
-                    texts.append(
-                        _(
-                            "GoCardless retries the collection: the payment is posted again. "
-                            "Reconcile it with the invoices it pays."
-                        )
-                    )
-            elif revived and odoo_payment.state == "rejected":
-                texts.append(
-                    _(
-                        "GoCardless collects the money again, but this payment was marked "
-                        "Rejected: check the reversal you booked and undo it if needed."
-                    )
-                )
-            if payment.status == "paid_out" and odoo_payment.state == "in_process":
-                odoo_payment.action_validate()
-                texts.append(_("GoCardless has paid the money out to the creditor's bank."))
-            if len(texts) > 1:
-                log_note(odoo_payment, " ".join(texts))
-
-    def _check_account_payment_access(self):
+    def _gocardless_booking_entries(self):
+        """The entries that put this payment's money in the books (its Odoo payment's, the
+        money booked again), in order."""
         self.ensure_one()
-        try:
-            self.account_payment_id.check_access("write")
-        except AccessError as error:
-            raise AccessError(
-                _(
-                    "GoCardless payment %(payment)s is now %(status)s, which changes its Odoo "
-                    "payment. That needs the Invoicing rights: ask an accountant to refresh it.",
-                    payment=self.gocardless_id,
-                    status=self.status,
-                )
-            ) from error
+        return self.entry_ids.filtered(lambda entry: entry.kind in const.ENTRY_KINDS_BOOKING)
 
-    def _gocardless_undo_account_payment(self, event=None, note=None):
-        """GoCardless will not collect (or took back) the money of the linked Odoo payment.
-
-        - Cancel it (``action_cancel``): its journal entry is reset to draft, which removes its
-          reconciliation with the invoices (they are due again), then cancelled. This is the
-          truthful outcome for money that never arrived (failed, cancelled, approval denied)
-          and for a charge-back the bank has not yet matched.
-        - When its entry cannot be undone (already matched with a bank statement line, or in
-          a locked period: ``action_cancel`` refuses), mark it Rejected (``action_reject``)
-          instead: the entry stays, and a to-do activity asks the accountant to book the
-          reversal. ``action_reject`` alone would leave the money counted as received, so it is
-          only the fallback.
-        """
+    def _gocardless_net_bookings(self):
+        """How many times the payment's money is in the books: bookings minus reversals
+        (1 when booked, 0 when never booked or reversed)."""
         self.ensure_one()
-        odoo_payment = self.account_payment_id
-        text = self._gocardless_status_text(event, note)
-        problem = None
-        liquidity_lines = odoo_payment._seek_for_lines()[0]
-        if liquidity_lines.filtered(lambda line: line.matched_debit_ids or line.matched_credit_ids):
-            problem = _("its journal entry is matched with a bank statement")
-        else:
-            try:
-                with self.env.cr.savepoint():
-                    odoo_payment.action_cancel()
-            except UserError as error:
-                problem = str(error)
-        if problem is None:
-            log_note(
-                odoo_payment,
-                text
-                + " "
-                + _(
-                    "The payment is cancelled: the invoices it paid are due again "
-                    "(charge date %(date)s).",
-                    date=format_date(self.env, self.charge_date) if self.charge_date else "-",
-                ),
+        kinds = self.entry_ids.mapped("kind")
+        return sum(kind in const.ENTRY_KINDS_BOOKING for kind in kinds) - kinds.count(
+            const.ENTRY_KIND_REVERSAL
+        )
+
+    def _gocardless_bookable(self):
+        """Whether Odoo books this payment at all: collected from a balance export line, or
+        made outside Odoo when the account books those ("Book payments made outside
+        Odoo"); and its customer is known."""
+        self.ensure_one()
+        if not self.partner_id:
+            return False
+        if self.export_line_id:
+            return True
+        return self.origin == "gocardless" and self.account_id.book_external_payments
+
+    def _gocardless_due_for_booking(self):
+        """Whether the payment's status is the account's moment to book it (confirmed or
+        paid out; see ``const.PAYMENT_BOOKING_STATUSES``)."""
+        self.ensure_one()
+        statuses = const.PAYMENT_BOOKING_STATUSES[self.account_id.payment_recording]
+        return self.status in statuses and self._gocardless_bookable()
+
+    def _gocardless_may_book_first(self, by_event=True):
+        """Whether the ledger may create the payment's Odoo payment: it has none, and the
+        account does not leave it to "Add balances as payments" (a payment without an
+        export line has nothing to add, and is booked by the event).
+
+        A payment made outside Odoo is booked only by the GoCardless event that brings it
+        to its recording moment (``by_event``), never when it is first read from the API
+        in a status past that moment: importing the account's history must not book
+        months of payments that another system may have booked."""
+        self.ensure_one()
+        if self.account_payment_id:
+            return False
+        if self.export_line_id:
+            return (
+                self.account_id.payment_recording != const.PAYMENT_RECORDING_EXPORT
+                and not self.export_line_id.payment_id
+                and not self.export_line_id.excluded
             )
-            return
-        odoo_payment.action_reject()
-        message = (
-            text
-            + " "
-            + _(
-                "The payment is marked Rejected but its journal entry could not be cancelled "
-                "(%(problem)s): reverse it by hand.",
-                problem=problem,
+        return by_event
+
+    def _gocardless_ensure_payment_entries(self):
+        """List the posted entry of each linked Odoo payment (recorded by "Add balances as
+        payments", or before the ledger kept its entries) first among the payment's
+        entries."""
+        # read as superuser: listing an entry that exists books nothing, and whoever refreshes
+        # a payment (a GoCardless Manager) may have no Invoicing rights
+        payments_sudo = self.sudo().filtered("account_payment_id")
+        missing_sudo = payments_sudo.filtered(
+            lambda payment: (
+                payment.account_payment_id.move_id.state == "posted"
+                and payment.account_payment_id.move_id not in payment.entry_ids.move_id
             )
         )
-        log_note(odoo_payment, message)
-        odoo_payment.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=_("Reverse the GoCardless payment %(payment)s", payment=self.gocardless_id),
-            note=message,
-            user_id=(odoo_payment.create_uid or self.env.user).id,
+        for payment_sudo in missing_sudo:
+            self.env["gocardless.ledger"].sudo()._gocardless_add_entries(
+                payment_sudo,
+                [
+                    {
+                        "move_id": payment_sudo.account_payment_id.move_id.id,
+                        "kind": const.ENTRY_KIND_PAYMENT,
+                    }
+                ],
+            )
+        if missing_sudo:
+            self.invalidate_recordset(["entry_ids"])
+
+    def _gocardless_chargeback_settled(self):
+        """Whether GoCardless reported the payment's charge-back as deducted from a payout
+        (event ``chargeback_settled``)."""
+        self.ensure_one()
+        return bool(
+            self.env["gocardless.event"].search_count(
+                [
+                    ("account_id", "=", self.account_id.id),
+                    ("resource_gocardless_id", "=", self.gocardless_id),
+                    ("action", "=", const.PAYMENT_CHARGEBACK_SETTLED_ACTION),
+                ],
+                limit=1,
+            )
         )
+
+    def _gocardless_prepare_account_payment_vals(self, journal, payment_method_line, date):
+        """The values of the payment's Odoo payment: its export line's
+        (``gocardless.export.line._prepare_account_payment_vals``), or, for a payment made
+        outside Odoo, an inbound customer payment of its customer for its amount."""
+        self.ensure_one()
+        if self.export_line_id:
+            return self.export_line_id._prepare_account_payment_vals(
+                journal, payment_method_line, date
+            )
+        return {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": self.partner_id.id,
+            "amount": self.amount,
+            "currency_id": self.currency_id.id,
+            "journal_id": journal.id,
+            "payment_method_line_id": payment_method_line.id,
+            "date": date,
+            "memo": _("GoCardless %(payment)s", payment=self.gocardless_id),
+        }
 
     # -- actions -------------------------------------------------------------------------
     def action_refresh(self):

@@ -32,6 +32,13 @@ class ResConfigSettings(models.TransientModel):
     gocardless_journal_id = fields.Many2one(
         related="gocardless_account_id.journal_id", readonly=False
     )
+    # -- the ledger (issue 15; issue 14: payments made outside Odoo) --
+    gocardless_payment_recording = fields.Selection(
+        related="gocardless_account_id.payment_recording", readonly=False
+    )
+    gocardless_book_external_payments = fields.Boolean(
+        related="gocardless_account_id.book_external_payments", readonly=False
+    )
     gocardless_connection_state = fields.Selection(related="gocardless_account_id.connection_state")
     gocardless_creditor_name = fields.Char(related="gocardless_account_id.creditor_name")
 

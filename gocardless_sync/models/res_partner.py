@@ -1,9 +1,13 @@
+from collections import defaultdict
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import email_split
+from odoo.tools import email_split, format_amount
 
 from ..common import notification
 from ..services import const, matching
+from ..tools import to_decimal
 
 
 class ResPartner(models.Model):
@@ -43,6 +47,75 @@ class ResPartner(models.Model):
         string="GoCardless customer",
         help="The GoCardless customer of this contact in the current company.",
     )
+
+    # -- the ledger (issue 15) --
+    gocardless_waiting_text = fields.Char(
+        compute="_compute_gocardless_waiting_text",
+        groups="gocardless_sync.group_gocardless_user",
+        string="Waiting for GoCardless",
+        help="The balances of this customer that Odoo books when GoCardless confirms their "
+        "payment or pays it out (as the account records payments).",
+    )
+
+    def _compute_gocardless_waiting_text(self):
+        """'2 payments are waiting for GoCardless (£ 120.00): ...' for the commercial entity:
+        its export lines not booked yet in accounts that book on GoCardless's word (not
+        excluded, their GoCardless payment not failed), and its payments made outside Odoo
+        waiting likewise. Two searches for all the contacts."""
+        entities = self.commercial_partner_id
+        lines = self.env["gocardless.export.line"].search(
+            [
+                ("partner_id", "in", entities.ids),
+                ("excluded", "=", False),
+                ("payment_id", "=", False),
+                ("export_id.account_id.payment_recording", "!=", const.PAYMENT_RECORDING_EXPORT),
+                (
+                    "gocardless_payment_ids",
+                    "not any",
+                    [("status", "in", list(const.PAYMENT_FAILED_STATUSES))],
+                ),
+            ]
+        )
+        external = self.env["gocardless.payment"].search(
+            [
+                ("partner_id", "in", entities.ids),
+                ("export_line_id", "=", False),
+                ("booking_state", "=", "waiting"),
+            ]
+        )
+        amounts = defaultdict(lambda: defaultdict(Decimal))
+        counts = defaultdict(int)
+        for record in (*lines, *external):
+            amounts[record.partner_id.id][record.currency_id] += to_decimal(
+                record.amount, record.currency_id
+            )
+            counts[record.partner_id.id] += 1
+        for partner in self:
+            entity = partner.commercial_partner_id.id
+            count = counts.get(entity, 0)
+            if not count:
+                partner.gocardless_waiting_text = False
+                continue
+            total = ", ".join(
+                format_amount(self.env, float(amount), currency)
+                for currency, amount in sorted(
+                    amounts[entity].items(), key=lambda item: item[0].name
+                )
+            )
+            if count == 1:
+                partner.gocardless_waiting_text = _(
+                    "1 payment is waiting for GoCardless (%(total)s): Odoo books it when "
+                    "GoCardless confirms it or pays it out, as the account records payments.",
+                    total=total,
+                )
+            else:
+                partner.gocardless_waiting_text = _(
+                    "%(count)s payments are waiting for GoCardless (%(total)s): Odoo books each "
+                    "one when GoCardless confirms it or pays it out, as the account records "
+                    "payments.",
+                    count=count,
+                    total=total,
+                )
 
     @api.depends("gocardless_customer_ids.company_id")
     @api.depends_context("company")

@@ -149,6 +149,88 @@ MANDATE_REVIVAL_ACTIONS = {
     for action in ("reinstated", "resubmission_requested")
 }
 
+# -- the ledger: when payments are booked, reversals, refunds ----------------------------
+# When an Odoo payment is recorded for a GoCardless payment (gocardless.account field
+# payment_recording): by "Add balances as payments" (the default), or by the event that moves
+# the GoCardless payment to confirmed, or to paid out.
+PAYMENT_RECORDING_EXPORT = "export"
+PAYMENT_RECORDING_CONFIRMED = "confirmed"
+PAYMENT_RECORDING_PAID_OUT = "paid_out"
+PAYMENT_RECORDINGS = [
+    (PAYMENT_RECORDING_EXPORT, "When the balances are added as payments"),
+    (PAYMENT_RECORDING_CONFIRMED, "When GoCardless confirms the payment"),
+    (PAYMENT_RECORDING_PAID_OUT, "When GoCardless pays it out"),
+]
+# The GoCardless statuses at which a payment is booked by events, per recording choice. With
+# "export", a payment that has no line to add (made outside Odoo, or booked again after a
+# retry) is booked when GoCardless confirms it.
+PAYMENT_BOOKING_STATUSES = {
+    PAYMENT_RECORDING_EXPORT: frozenset({"confirmed", "paid_out"}),
+    PAYMENT_RECORDING_CONFIRMED: frozenset({"confirmed", "paid_out"}),
+    PAYMENT_RECORDING_PAID_OUT: frozenset({"paid_out"}),
+}
+# Where a GoCardless payment stands in the books (gocardless.payment.booking_state).
+BOOKING_STATES = [
+    ("to_record", "To add as payment"),
+    ("waiting", "Waiting for GoCardless"),
+    ("booked", "Booked"),
+    ("reversed", "Reversed"),
+    ("not_booked", "Not booked"),
+]
+# The entries booked for a GoCardless payment (gocardless.payment.entry.kind): the entry of
+# its Odoo payment, a reversal (failure, cancellation, charge-back), the money booked again
+# (a withdrawn charge-back, a retry that succeeds), a refund's Odoo payment and its reversal.
+ENTRY_KIND_PAYMENT = "payment"
+ENTRY_KIND_REVERSAL = "reversal"
+ENTRY_KIND_REBOOKING = "rebooking"
+ENTRY_KIND_REFUND = "refund"
+ENTRY_KIND_REFUND_REVERSAL = "refund_reversal"
+ENTRY_KINDS = [
+    (ENTRY_KIND_PAYMENT, "Payment"),
+    (ENTRY_KIND_REVERSAL, "Reversal"),
+    (ENTRY_KIND_REBOOKING, "Booked again"),
+    (ENTRY_KIND_REFUND, "Refund"),
+    (ENTRY_KIND_REFUND_REVERSAL, "Refund reversed"),
+]
+# Entries that put a payment's money in the books, and those that take it out again.
+ENTRY_KINDS_BOOKING = frozenset({ENTRY_KIND_PAYMENT, ENTRY_KIND_REBOOKING})
+# The payment event of a charge-back GoCardless took back in a payout (its deduction).
+PAYMENT_CHARGEBACK_SETTLED_ACTION = "chargeback_settled"
+
+# Refunds (RF...): GoCardless's statuses, their order, the events that bring them.
+REFUND_STATUSES = [
+    ("created", "Created"),
+    ("pending_submission", "Pending submission"),
+    ("submitted", "Submitted"),
+    ("paid", "Paid"),
+    ("cancelled", "Cancelled"),
+    ("bounced", "Bounced"),
+    ("funds_returned", "Funds returned"),
+    (UNKNOWN_STATUS, "Unknown"),
+]
+KNOWN_REFUND_STATUSES = frozenset(key for key, _label in REFUND_STATUSES) - {UNKNOWN_STATUS}
+REFUND_STATUS_RANK = {
+    "created": 0,
+    "pending_submission": 1,
+    "submitted": 2,
+    "paid": 3,
+    "cancelled": 4,
+    "bounced": 4,
+    "funds_returned": 5,
+}
+# The money of these refunds never reached the customer: a booked refund is reversed.
+REFUND_FAILED_STATUSES = frozenset({"cancelled", "bounced", "funds_returned"})
+REFUND_EVENT_STATUS = {
+    "created": "created",
+    "submitted": "submitted",
+    "paid": "paid",
+    "cancelled": "cancelled",
+    "failed": "bounced",
+    "funds_returned": "funds_returned",
+}
+# The refund event of a refund GoCardless deducted from a payout.
+REFUND_SETTLED_ACTION = "refund_settled"
+
 # Why a partner's balance is left out of a balance export.
 EXPORT_SKIP_REASONS = [
     ("no_mandate", "No mandate"),

@@ -1,8 +1,9 @@
 """The status rule of mandates and payments: what an event (or a status read from the API)
 does to the status Odoo holds.
 
-A pure function (no Odoo, no I/O) used by ``gocardless.mandate`` and ``gocardless.payment``
-alike; the tables it reads are ``services/const.py``'s, one per kind. The rule:
+A pure function (no Odoo, no I/O) used by ``gocardless.mandate``, ``gocardless.payment``
+and ``gocardless.refund`` alike; the tables it reads are ``services/const.py``'s, one per
+kind. The rule:
 
 1. An event already applied (same event ID) or older than the newest event applied
    (``last_event_at``, GoCardless's event time) changes nothing: events arrive late and out
@@ -28,6 +29,7 @@ from . import const
 
 MANDATE = "mandate"
 PAYMENT = "payment"
+REFUND = "refund"
 
 # outcomes
 MOVED = "moved"  # the status moves forward
@@ -60,6 +62,13 @@ RULES = {
         const.PAYMENT_EVENT_STATUS,
         const.PAYMENT_STATUS_RANK,
         const.PAYMENT_REVIVAL_ACTIONS,
+        same_rank_moves=False,
+    ),
+    # a refund never comes back: no revival
+    REFUND: Rules(
+        const.REFUND_EVENT_STATUS,
+        const.REFUND_STATUS_RANK,
+        {},
         same_rank_moves=False,
     ),
 }

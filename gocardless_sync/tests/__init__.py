@@ -21,3 +21,8 @@ from . import test_export_screens
 from . import test_services_without_odoo
 from . import test_status_rules
 from . import test_export_plan
+from . import test_ledger_recording
+from . import test_ledger_reversals
+from . import test_ledger_refunds
+from . import test_ledger_external
+from . import test_ledger_webhooks

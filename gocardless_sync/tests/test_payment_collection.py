@@ -645,17 +645,30 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
             other.export_line_id = self.line
         self.assertIn("different Odoo payments", str(caught.exception))
 
-    def test_failed_payment_cancels_the_odoo_payment(self):
+    def _reversals(self):
+        return self.gc_payment.entry_ids.filtered(lambda entry: entry.kind == "reversal")
+
+    def test_failed_payment_is_reversed_never_cancelled(self):
         self.assertEqual(self.invoice.payment_state, "paid")
+        move = self.payment.move_id
+        lines_before = move.line_ids.read(["account_id", "debit", "credit", "partner_id"])
         changed = self._apply("failed")
         self.assertEqual(changed, self.gc_payment)
         self.assertEqual(self.gc_payment.status, "failed")
-        self.assertEqual(self.payment.state, "canceled")
-        self.assertEqual(self.payment.move_id.state, "cancel")
+        # the Odoo payment and its entry stay posted, their lines as they were
+        self.assertEqual(self.payment.state, "in_process")
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(
+            move.line_ids.read(["account_id", "debit", "credit", "partner_id"]), lines_before
+        )
+        reversal = self._reversals().move_id
+        self.assertEqual(len(reversal), 1)
+        self.assertEqual((reversal.state, reversal.reversed_entry_id), ("posted", move))
         self.assertEqual(self.invoice.payment_state, "not_paid")  # due again
+        self.assertEqual(self.gc_payment.booking_state, "reversed")
         note = self.payment.message_ids[0].body
         self.assertIn(f"payment {self.gc_payment.gocardless_id} as Failed", note)
-        self.assertIn("cancelled", note)
+        self.assertIn("Reversed by", note)
         # the same status again, or an older one, changes nothing
         self.assertFalse(self.gc_payment._gocardless_apply_status("failed"))
         self.assertFalse(self.gc_payment._gocardless_apply_status("submitted"))
@@ -676,32 +689,36 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(self.gc_payment.status, "paid_out")
         self._apply("charged_back")
         self.assertEqual(self.gc_payment.status, "charged_back")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.payment.state, "paid")  # as it was: the reversal says the rest
+        self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertEqual(len(self._reversals()), 1)
         self.assertEqual(self.invoice.payment_state, "not_paid")
         self.assertIn("Charged back", self.payment.message_ids[0].body)
 
-    def test_charge_back_in_a_locked_period_rejects_with_an_activity(self):
+    def test_charge_back_in_a_locked_period_is_reversed_on_the_first_open_date(self):
         self._apply("paid_out")
         self.company.sudo().hard_lock_date = date(2025, 3, 3)
         self._apply("charged_back")
-        self.assertEqual(self.payment.state, "rejected")
+        self.assertEqual(self.payment.state, "paid")
         self.assertEqual(self.payment.move_id.state, "posted")
-        note = self.payment.message_ids[0].body
-        self.assertIn("could not be cancelled", note)
-        activity = self.payment.activity_ids
-        self.assertEqual(len(activity), 1)
-        self.assertIn(self.gc_payment.gocardless_id, activity.summary)
+        reversal = self._reversals().move_id
+        self.assertEqual(reversal.date, date(2025, 3, 4))
+        self.assertIn("locked period", reversal.ref)
+        self.assertIn("locked period", self.gc_payment.message_ids[0].body)
+        self.assertEqual(self.invoice.payment_state, "not_paid")
 
     def test_cancelled_and_approval_denied(self):
         self._apply("cancelled")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertEqual(len(self._reversals()), 1)
         other = self.lines[1].gocardless_payment_id
         other._gocardless_apply_status("customer_approval_denied")
-        self.assertEqual(self.lines[1].payment_id.state, "canceled")
+        self.assertEqual(other.booking_state, "reversed")
+        self.assertEqual(self.lines[1].payment_id.move_id.state, "posted")
 
     def test_retry_of_a_failed_payment(self):
         self._apply("failed")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(len(self._reversals()), 1)
         # without the retry event a lower status is ignored
         self.assertFalse(self.gc_payment._gocardless_apply_status("pending_submission"))
         retry = self.gc_payment.account_id._gocardless_api().action(
@@ -713,8 +730,9 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.gc_payment._gocardless_apply_status(retry["status"], event=event)
         self.assertEqual(self.gc_payment.status, "pending_submission")
         self.assertEqual(self.gc_payment.last_event_id, event["id"])
-        self.assertEqual(self.payment.state, "in_process")
-        self.assertIn("retries", self.payment.message_ids[0].body)
+        # not booked again before GoCardless confirms the payment
+        self.assertEqual(self.gc_payment.booking_state, "reversed")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
         # the same event twice is applied once
         self.assertFalse(
             self.gc_payment._gocardless_apply_status("pending_submission", event=event)
@@ -747,16 +765,19 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.assertEqual(self.gc_payment.status, "submitted")
         self.assertEqual(str(self.gc_payment.last_event_at), "2025-03-03 09:31:00")
 
-    def test_a_withdrawn_charge_back_posts_the_payment_again(self):
+    def test_a_withdrawn_charge_back_books_the_money_again(self):
         self._apply("paid_out")
         self._apply("charged_back")
-        self.assertEqual(self.payment.state, "canceled")
         self.assertEqual(self.invoice.payment_state, "not_paid")
         changed = self._apply(const.PAYMENT_CHARGEBACK_CANCELLED_ACTION)
         self.assertEqual(changed, self.gc_payment)
         self.assertEqual(self.gc_payment.status, "paid_out")
         self.assertEqual(self.payment.state, "paid")
         self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertEqual(
+            self.gc_payment.entry_ids.mapped("kind"), ["payment", "reversal", "rebooking"]
+        )
+        self.assertEqual(self.invoice.payment_state, "paid")
         self.assertIn("withdrew the charge-back", self.payment.message_ids[0].body)
         # without that event a charged-back payment never moves back
         self._apply("charged_back")
@@ -767,7 +788,8 @@ class TestPaymentLifecycle(CollectionMixin, GoCardlessPaymentCase):
         self.emulator.payment_action(self.gc_payment.gocardless_id, "failed")
         self.batch.with_user(self.gc_accountant).action_refresh_from_gocardless()
         self.assertEqual(self.gc_payment.status, "failed")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(len(self._reversals()), 1)
+        self.assertEqual(self.invoice.payment_state, "not_paid")
         self.gc_payment.with_user(self.gc_accountant).action_refresh()
         self.assertEqual(self.gc_payment.status, "failed")
 

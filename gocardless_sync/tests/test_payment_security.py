@@ -83,7 +83,7 @@ class TestPaymentAccess(GoCardlessPaymentCase):
         with self.assertRaises(AccessError):
             gc_payment.with_user(self.gc_user).action_refresh()
 
-    def test_undoing_an_odoo_payment_needs_invoicing_rights(self):
+    def test_reversing_an_odoo_payment_needs_invoicing_rights(self):
         batch = self._export(self.partner)
         batch.with_user(self.gc_accountant).action_record_payments()
         batch.with_user(self.gc_accountant).action_collect()
@@ -91,8 +91,9 @@ class TestPaymentAccess(GoCardlessPaymentCase):
         with self.assertRaises(AccessError) as caught:
             gc_payment.with_user(self.gc_manager)._gocardless_apply_status("failed")
         self.assertIn("Invoicing rights", str(caught.exception))
+        self.assertEqual(gc_payment.status, "pending_submission")  # nothing applied
         gc_payment.with_user(self.gc_accountant)._gocardless_apply_status("failed")
-        self.assertEqual(batch.line_ids.payment_id.state, "canceled")
+        self.assertEqual(gc_payment.booking_state, "reversed")
 
     def test_other_company_data_is_invisible(self):
         batch = self._export(self.partner)

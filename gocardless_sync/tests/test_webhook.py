@@ -800,7 +800,8 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
         # a charge-back after the payout: the money is gone again, the invoice due again
         self._payment_action("charged_back")
         self.assertEqual(self.gc_payment.status, "charged_back")
-        self.assertIn(self.payment.state, ("canceled", "rejected"))
+        self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertEqual(self.gc_payment.entry_ids.mapped("kind"), ["payment", "reversal"])
         self.assertEqual(self.invoice.payment_state, "not_paid")
         events = self._events()
         self.assertEqual(len(events), 4)
@@ -828,10 +829,14 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
     def test_withdrawn_charge_back(self):
         self._payment_action("paid_out")
         self._payment_action("charged_back")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
         self._payment_action("chargeback_cancelled")
         self.assertEqual((self.gc_payment.status, self.payment.state), ("paid_out", "paid"))
         self.assertEqual(self.payment.move_id.state, "posted")
+        self.assertEqual(
+            self.gc_payment.entry_ids.mapped("kind"), ["payment", "reversal", "rebooking"]
+        )
+        self.assertEqual(self.invoice.payment_state, "paid")
         # the note (the newest message may be the state's tracking)
         notes = self.payment.message_ids.filtered(lambda message: message.body)
         self.assertIn("withdrew the charge-back", notes[0].body)
@@ -840,18 +845,22 @@ class TestPaymentWebhooks(PaymentDataMixin, WebhookMixin, GoCardlessEmulatorMixi
     def test_failed_payment(self):
         self._payment_action("submitted")
         self._payment_action("failed")
-        self.assertEqual((self.gc_payment.status, self.payment.state), ("failed", "canceled"))
+        self.assertEqual((self.gc_payment.status, self.payment.state), ("failed", "in_process"))
+        self.assertEqual(self.gc_payment.booking_state, "reversed")
         self.assertEqual(self.invoice.payment_state, "not_paid")
         self.assertIn(self.gc_payment.gocardless_id, self.payment.message_ids[0].body)
 
     def test_cancelled_payment(self):
         self._payment_action("cancelled")
-        self.assertEqual((self.gc_payment.status, self.payment.state), ("cancelled", "canceled"))
+        self.assertEqual(self.gc_payment.status, "cancelled")
+        self.assertEqual(self.gc_payment.booking_state, "reversed")
+        self.assertEqual(self.invoice.payment_state, "not_paid")
 
     def test_customer_approval_denied(self):
         self._payment_action("customer_approval_denied")
         self.assertEqual(self.gc_payment.status, "customer_approval_denied")
-        self.assertEqual(self.payment.state, "canceled")
+        self.assertEqual(self.gc_payment.booking_state, "reversed")
+        self.assertEqual(self.payment.move_id.state, "posted")
 
     def test_out_of_order_payment_events(self):
         self.emulator.webhook_target = None
